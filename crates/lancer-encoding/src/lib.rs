@@ -1,0 +1,51 @@
+//! Lance v2.0 page encoding and decoding for Arrow arrays.
+//!
+//! This crate is the bottom of lancer's stack: pure and synchronous, no IO. It turns Arrow
+//! arrays into *pages* (a list of byte buffers plus an [`ArrayEncoding`](proto::ArrayEncoding)
+//! tree describing them) and pages back into Arrow arrays, byte-compatible with the Lance
+//! v2.0 data files pylance writes. The file container around the pages (column metadata,
+//! footer, schema) lives in `lancer-file`.
+//!
+//! A Lance 2.0 file gives every field of the flattened schema its own column
+//! ([`column_kinds`]): leaf values, list offsets, or a struct header. [`shred`] cuts a
+//! top-level Arrow array into one [`ColumnSlice`] per column; the encoders turn a column's
+//! slices into a page; the decoders reverse each step for any range of a page.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use arrow_array::{Array, ArrayRef, Int32Array};
+//! use arrow_schema::DataType;
+//! use lancer_encoding::{PageSource, decode_values, encode_values};
+//!
+//! let values: ArrayRef = Arc::new(Int32Array::from(vec![Some(1), None, Some(3)]));
+//! let page = encode_values(&DataType::Int32, &[values.clone()]).unwrap();
+//! // The file stores each buffer contiguously; here we just join the chunks.
+//! let buffers: Vec<_> = page.buffers.iter().map(|b| b.to_contiguous()).collect();
+//! let source = PageSource { encoding: &page.encoding, buffers: &buffers, num_values: page.num_values };
+//! let decoded = decode_values(source, 0..3, &DataType::Int32).unwrap();
+//! assert_eq!(decoded.as_ref(), values.as_ref());
+//! ```
+#![deny(missing_docs)]
+
+#[cfg(target_endian = "big")]
+compile_error!(
+    "lancer writes little-endian buffers straight from Arrow memory; big-endian targets are not supported"
+);
+
+mod columns;
+mod decode;
+mod encode;
+mod error;
+mod page;
+pub mod proto;
+
+pub use columns::{
+    ColumnKind, ColumnSlice, check_writable, column_count, column_kinds, fixed_width_bytes, shred,
+};
+pub use decode::{
+    ListSlice, MAX_NULL_VALUES_PER_DECODE, PageSource, assemble_list, assemble_struct,
+    decode_list_offsets, decode_values, list_item, list_page_items,
+};
+pub use encode::{encode_list_offsets, encode_struct_header, encode_values};
+pub use error::{Error, Result};
+pub use page::{EncodedPage, PageBuffer, arrow_to_bytes};

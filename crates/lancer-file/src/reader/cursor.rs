@@ -1,0 +1,396 @@
+//! Cursors that read a range of values of one field, page by page.
+//!
+//! A field's cursor mirrors its type: a values column reads pages directly, a struct reads
+//! its children, a list reads its offsets and then the items those offsets span. Each
+//! column cursor keeps the buffers of the page it read last, so a sequential scan fetches
+//! every page once.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use arrow_array::{Array, ArrayRef};
+use arrow_buffer::NullBuffer;
+use arrow_schema::{DataType, Field};
+use bytes::Bytes;
+use futures::future::{BoxFuture, FutureExt, try_join_all};
+use lancer_encoding::{ListSlice, PageSource};
+use object_store::ObjectStore;
+use object_store::path::Path;
+
+use crate::error::{Error, Result, corrupt};
+use crate::format::{ColumnInfo, PageEncoding, PageInfo};
+
+/// Where pages come from.
+#[derive(Clone)]
+pub(crate) struct PageIo {
+    pub(crate) store: Arc<dyn ObjectStore>,
+    pub(crate) path: Path,
+}
+
+impl PageIo {
+    async fn fetch(&self, page: &PageInfo) -> Result<Arc<Vec<Bytes>>> {
+        let wanted: Vec<Range<u64>> = page
+            .buffers
+            .iter()
+            .filter(|r| !r.is_empty())
+            .cloned()
+            .collect();
+        let mut fetched = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            self.store.get_ranges(&self.path, &wanted).await?
+        }
+        .into_iter();
+        let mut out = Vec::with_capacity(page.buffers.len());
+        for range in &page.buffers {
+            if range.is_empty() {
+                out.push(Bytes::new());
+            } else {
+                let bytes = fetched
+                    .next()
+                    .ok_or_else(|| corrupt("store returned too few ranges"))?;
+                if bytes.len() as u64 != range.end - range.start {
+                    return Err(corrupt(format!(
+                        "buffer {range:?} is cut short: the file ends before it ({} of {} bytes)",
+                        bytes.len(),
+                        range.end - range.start
+                    )));
+                }
+                out.push(bytes);
+            }
+        }
+        Ok(Arc::new(out))
+    }
+}
+
+/// Reads values of one column.
+pub(crate) struct ColumnCursor {
+    column: usize,
+    path: String,
+    info: Arc<ColumnInfo>,
+    /// First value of each page, plus the total at the end.
+    starts: Vec<u64>,
+    loaded: Option<(usize, Arc<Vec<Bytes>>)>,
+}
+
+impl ColumnCursor {
+    fn new(column: usize, path: String, info: Arc<ColumnInfo>, expected: u64) -> Result<Self> {
+        if let Some(why) = &info.unsupported {
+            return Err(Error::UnsupportedVersion {
+                version: "2.0".to_string(),
+                reason: format!("column `{path}` uses {why}, which lancer cannot decode"),
+            });
+        }
+        let mut starts = Vec::with_capacity(info.pages.len() + 1);
+        let mut total = 0u64;
+        for page in &info.pages {
+            starts.push(total);
+            total = total
+                .checked_add(page.num_values)
+                .ok_or_else(|| corrupt(format!("column `{path}` page lengths overflow")))?;
+        }
+        starts.push(total);
+        if total != expected {
+            return Err(corrupt(format!(
+                "column `{path}` (column {column}) holds {total} values, its parent needs {expected}"
+            )));
+        }
+        Ok(ColumnCursor {
+            column,
+            path,
+            info,
+            starts,
+            loaded: None,
+        })
+    }
+
+    fn total(&self) -> u64 {
+        *self.starts.last().unwrap_or(&0)
+    }
+
+    /// Pages overlapping `range`, each with the local range inside it.
+    fn pages_for(&self, range: &Range<u64>) -> Vec<(usize, Range<usize>)> {
+        let first = self
+            .starts
+            .partition_point(|&s| s <= range.start)
+            .saturating_sub(1);
+        let mut out = Vec::new();
+        for page in first..self.info.pages.len() {
+            let (start, end) = (self.starts[page], self.starts[page + 1]);
+            if start >= range.end {
+                break;
+            }
+            if end <= range.start || start == end {
+                continue;
+            }
+            let local =
+                (range.start.max(start) - start) as usize..(range.end.min(end) - start) as usize;
+            out.push((page, local));
+        }
+        out
+    }
+
+    async fn buffers(&mut self, io: &PageIo, page: usize) -> Result<Arc<Vec<Bytes>>> {
+        if let Some((loaded, buffers)) = &self.loaded {
+            if *loaded == page {
+                return Ok(buffers.clone());
+            }
+        }
+        let buffers = io.fetch(&self.info.pages[page]).await?;
+        self.loaded = Some((page, buffers.clone()));
+        Ok(buffers)
+    }
+
+    fn source<'a>(&'a self, page: usize, buffers: &'a [Bytes]) -> Result<PageSource<'a>> {
+        let info = &self.info.pages[page];
+        match &info.encoding {
+            PageEncoding::V2_0(encoding) => Ok(PageSource {
+                encoding,
+                buffers,
+                num_values: info.num_values,
+            }),
+            PageEncoding::Other(name) => Err(Error::UnsupportedVersion {
+                version: "2.0".to_string(),
+                reason: format!("column `{}` page {page} is encoded as `{name}`", self.path),
+            }),
+        }
+    }
+
+    fn column_error(&self, source: lancer_encoding::Error) -> Error {
+        Error::Column {
+            column: self.path.clone(),
+            source,
+        }
+    }
+
+    async fn read_values(
+        &mut self,
+        io: &PageIo,
+        range: Range<u64>,
+        data_type: &DataType,
+    ) -> Result<ArrayRef> {
+        let mut parts = Vec::new();
+        for (page, local) in self.pages_for(&range) {
+            let buffers = self.buffers(io, page).await?;
+            let source = self.source(page, &buffers)?;
+            let array = lancer_encoding::decode_values(source, local, data_type)
+                .map_err(|e| self.column_error(e))?;
+            parts.push(array);
+        }
+        concat(parts, data_type)
+    }
+
+    /// Absolute item offsets (and validity) of lists `range`.
+    async fn read_lists(
+        &mut self,
+        io: &PageIo,
+        range: Range<u64>,
+        item_bases: &[u64],
+    ) -> Result<ListSlice> {
+        let mut offsets = vec![];
+        let mut validity: Vec<bool> = Vec::new();
+        let mut any_null = false;
+        for (page, local) in self.pages_for(&range) {
+            let buffers = self.buffers(io, page).await?;
+            let source = self.source(page, &buffers)?;
+            let slice = lancer_encoding::decode_list_offsets(source, local.clone())
+                .map_err(|e| self.column_error(e))?;
+            let base = item_bases[page];
+            if offsets.is_empty() {
+                offsets.push(base + slice.offsets[0]);
+            }
+            offsets.extend(slice.offsets[1..].iter().map(|o| base + o));
+            match &slice.validity {
+                Some(v) => {
+                    any_null = true;
+                    validity.extend(v.iter());
+                }
+                None => validity.extend(std::iter::repeat_n(true, local.len())),
+            }
+        }
+        if offsets.is_empty() {
+            offsets.push(0);
+        }
+        Ok(ListSlice {
+            offsets,
+            validity: any_null.then(|| NullBuffer::from(validity)),
+        })
+    }
+}
+
+fn concat(parts: Vec<ArrayRef>, data_type: &DataType) -> Result<ArrayRef> {
+    match parts.len() {
+        0 => Ok(arrow_array::new_empty_array(data_type)),
+        1 => Ok(parts.into_iter().next().expect("one part")),
+        _ => {
+            let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
+            Ok(arrow_select::concat::concat(&refs)
+                .map_err(|e| corrupt(format!("cannot join pages: {e}")))?)
+        }
+    }
+}
+
+/// Reads one field, mirroring its type.
+pub(crate) enum FieldCursor {
+    Values {
+        column: ColumnCursor,
+        data_type: DataType,
+    },
+    Struct {
+        field: Field,
+        header: ColumnCursor,
+        children: Vec<FieldCursor>,
+    },
+    List {
+        data_type: DataType,
+        offsets: ColumnCursor,
+        item_bases: Vec<u64>,
+        item: Box<FieldCursor>,
+    },
+}
+
+impl FieldCursor {
+    /// Builds the cursor of `field`, whose first column is `*next_column`, checking that each
+    /// column holds exactly as many values as its parent requires (`expected`).
+    pub(crate) fn new(
+        field: &Field,
+        path: String,
+        columns: &[Arc<ColumnInfo>],
+        next_column: &mut usize,
+        expected: u64,
+    ) -> Result<Self> {
+        let index = *next_column;
+        let info = columns.get(index).cloned().ok_or_else(|| {
+            corrupt(format!(
+                "field `{path}` needs column {index}, the file has {}",
+                columns.len()
+            ))
+        })?;
+        *next_column += 1;
+        match field.data_type() {
+            DataType::Struct(children) => {
+                let header = ColumnCursor::new(index, path.clone(), info, expected)?;
+                let children = children
+                    .iter()
+                    .map(|child| {
+                        FieldCursor::new(
+                            child,
+                            format!("{path}.{}", child.name()),
+                            columns,
+                            next_column,
+                            expected,
+                        )
+                    })
+                    .collect::<Result<_>>()?;
+                Ok(FieldCursor::Struct {
+                    field: field.clone(),
+                    header,
+                    children,
+                })
+            }
+            DataType::List(item) | DataType::LargeList(item) => {
+                let mut item_bases = Vec::with_capacity(info.pages.len() + 1);
+                let mut items = 0u64;
+                for page in &info.pages {
+                    item_bases.push(items);
+                    let page_items = match &page.encoding {
+                        PageEncoding::V2_0(encoding) => lancer_encoding::list_page_items(encoding)
+                            .map_err(|source| Error::Column {
+                                column: path.clone(),
+                                source,
+                            })?,
+                        PageEncoding::Other(name) => {
+                            return Err(corrupt(format!(
+                                "list column `{path}` has a `{name}` page"
+                            )));
+                        }
+                    };
+                    items = items
+                        .checked_add(page_items)
+                        .ok_or_else(|| corrupt("list item counts overflow"))?;
+                }
+                item_bases.push(items);
+                let offsets = ColumnCursor::new(index, path.clone(), info, expected)?;
+                let item = FieldCursor::new(
+                    item,
+                    format!("{path}.{}", item.name()),
+                    columns,
+                    next_column,
+                    items,
+                )?;
+                Ok(FieldCursor::List {
+                    data_type: field.data_type().clone(),
+                    offsets,
+                    item_bases,
+                    item: Box::new(item),
+                })
+            }
+            data_type => Ok(FieldCursor::Values {
+                column: ColumnCursor::new(index, path, info, expected)?,
+                data_type: data_type.clone(),
+            }),
+        }
+    }
+
+    /// Reads values `range` of this field.
+    pub(crate) fn read<'a>(
+        &'a mut self,
+        io: &'a PageIo,
+        range: Range<u64>,
+    ) -> BoxFuture<'a, Result<ArrayRef>> {
+        async move {
+            match self {
+                FieldCursor::Values { column, data_type } => {
+                    column.read_values(io, range, data_type).await
+                }
+                FieldCursor::Struct {
+                    field,
+                    header,
+                    children,
+                } => {
+                    debug_assert!(range.end <= header.total());
+                    let len = (range.end - range.start) as usize;
+                    let arrays =
+                        try_join_all(children.iter_mut().map(|c| c.read(io, range.clone())))
+                            .await?;
+                    let DataType::Struct(fields) = field.data_type() else {
+                        unreachable!("struct cursor")
+                    };
+                    lancer_encoding::assemble_struct(fields, arrays, len).map_err(|source| {
+                        Error::Column {
+                            column: header.path.clone(),
+                            source,
+                        }
+                    })
+                }
+                FieldCursor::List {
+                    data_type,
+                    offsets,
+                    item_bases,
+                    item,
+                } => {
+                    let slice = offsets.read_lists(io, range, item_bases).await?;
+                    let first = slice.offsets[0];
+                    let last = *slice.offsets.last().unwrap_or(&first);
+                    let items = item.read(io, first..last).await?;
+                    lancer_encoding::assemble_list(data_type, slice, items).map_err(|source| {
+                        Error::Column {
+                            column: offsets.path.clone(),
+                            source,
+                        }
+                    })
+                }
+            }
+        }
+        .boxed()
+    }
+
+    /// The column index of the field's first column.
+    pub(crate) fn first_column(&self) -> usize {
+        match self {
+            FieldCursor::Values { column, .. } => column.column,
+            FieldCursor::Struct { header, .. } => header.column,
+            FieldCursor::List { offsets, .. } => offsets.column,
+        }
+    }
+}

@@ -1,0 +1,480 @@
+//! Streaming writer of Lance 2.0 files.
+//!
+//! Each column keeps a queue of Arrow slices; when a queue holds about a page's worth of data
+//! (8 MiB by default) it becomes a page. Pages that become ready together are encoded in
+//! parallel with rayon and written in order, each buffer 64-byte aligned. Memory stays
+//! bounded by one queued page per column plus the pages being encoded; the file streams to
+//! storage through a multipart upload once it outgrows one upload chunk.
+
+mod sink;
+
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Fields};
+use bytes::Bytes;
+use lancer_encoding::proto::{
+    ARRAY_ENCODING_TYPE_URL, COLUMN_ENCODING_TYPE_URL, ColumnEncoding, column_encoding,
+};
+use lancer_encoding::{ColumnKind, ColumnSlice, EncodedPage};
+use object_store::ObjectStore;
+use object_store::path::Path;
+use prost::Message;
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::format::{
+    FOOTER_LEN, FileVersion, Footer, PADDING_BYTE, PAGE_ALIGNMENT, direct_encoding,
+};
+use crate::proto;
+use crate::schema::LanceSchema;
+use sink::Sink;
+
+static PADDING: [u8; PAGE_ALIGNMENT as usize] = [PADDING_BYTE; PAGE_ALIGNMENT as usize];
+
+/// Options of a [`FileWriter`].
+#[derive(Clone, Debug)]
+pub struct FileWriterOptions {
+    page_bytes: usize,
+    upload_chunk_bytes: usize,
+    max_concurrent_uploads: usize,
+}
+
+impl Default for FileWriterOptions {
+    fn default() -> Self {
+        FileWriterOptions {
+            page_bytes: 8 * 1024 * 1024,
+            upload_chunk_bytes: 16 * 1024 * 1024,
+            max_concurrent_uploads: 8,
+        }
+    }
+}
+
+impl FileWriterOptions {
+    /// Bytes of data a column buffers before it is written as a page (default 8 MiB, as
+    /// pylance). Arrays larger than this are split into several pages.
+    pub fn with_page_bytes(mut self, bytes: usize) -> Self {
+        self.page_bytes = bytes.max(1);
+        self
+    }
+
+    /// Size of the parts of a multipart upload, and the size from which a file is uploaded
+    /// in parts rather than with one put (default 16 MiB; S3 needs at least 5 MiB).
+    pub fn with_upload_chunk_bytes(mut self, bytes: usize) -> Self {
+        self.upload_chunk_bytes = bytes.max(1);
+        self
+    }
+
+    /// Parts uploaded concurrently (default 8).
+    pub fn with_max_concurrent_uploads(mut self, n: usize) -> Self {
+        self.max_concurrent_uploads = n.max(1);
+        self
+    }
+
+    /// The page size in bytes.
+    pub fn page_bytes(&self) -> usize {
+        self.page_bytes
+    }
+}
+
+/// What [`FileWriter::finish`] reports about the file it wrote.
+#[derive(Clone, Debug)]
+pub struct WrittenFile {
+    /// Where the file is.
+    pub path: Path,
+    /// Number of rows.
+    pub num_rows: u64,
+    /// Size of the file in bytes.
+    pub size_bytes: u64,
+    /// The schema written into the file, with its field ids.
+    pub schema: LanceSchema,
+    /// The file format version.
+    pub version: FileVersion,
+    /// Number of columns in the file.
+    pub num_columns: usize,
+}
+
+struct ColumnWriter {
+    kind: ColumnKind,
+    /// Arrow type of the values (for [`ColumnKind::Values`] columns).
+    data_type: DataType,
+    path: String,
+    queue: Vec<ArrayRef>,
+    queued_bytes: usize,
+    header_values: u64,
+    pages: Vec<proto::column_metadata::Page>,
+}
+
+struct Job {
+    column: usize,
+    arrays: Vec<ArrayRef>,
+}
+
+/// Writes one Lance 2.0 file from a stream of record batches.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use std::sync::Arc;
+/// use arrow_array::{Int32Array, RecordBatch, StringArray};
+/// use arrow_schema::{DataType, Field, Schema};
+/// use lancer_file::{FileReader, FileWriter, FileWriterOptions, LanceSchema, ReadOptions};
+/// use object_store::{memory::InMemory, path::Path};
+///
+/// let arrow = Arc::new(Schema::new(vec![
+///     Field::new("a", DataType::Int32, true),
+///     Field::new("b", DataType::Utf8, true),
+/// ]));
+/// let batch = RecordBatch::try_new(arrow.clone(), vec![
+///     Arc::new(Int32Array::from(vec![1, 2, 3])),
+///     Arc::new(StringArray::from(vec!["x", "y", "z"])),
+/// ]).unwrap();
+///
+/// let store = Arc::new(InMemory::new());
+/// let path = Path::from("data/example.lance");
+/// let schema = LanceSchema::from_arrow(&arrow).unwrap(); // field ids 0 and 1
+/// let mut writer = FileWriter::try_new(store.clone(), path.clone(), schema, FileWriterOptions::default()).unwrap();
+/// writer.write_batch(&batch).await.unwrap();
+/// let written = writer.finish().await.unwrap();
+/// assert_eq!(written.num_rows, 3);
+///
+/// let reader = FileReader::open(store, &path).await.unwrap();
+/// let back = reader.read_all(ReadOptions::default()).await.unwrap();
+/// assert_eq!(back, batch);
+/// # });
+/// ```
+pub struct FileWriter {
+    path: Path,
+    sink: Option<Sink>,
+    schema: LanceSchema,
+    fields: Fields,
+    columns: Vec<ColumnWriter>,
+    position: u64,
+    num_rows: u64,
+    options: FileWriterOptions,
+}
+
+impl FileWriter {
+    /// Prepares a writer for `path`. `schema` carries the field ids to record (the dataset's
+    /// ids; a file written for a Merge holds only the new fields). Nothing is written to the
+    /// store before the first page fills.
+    pub fn try_new(
+        store: Arc<dyn ObjectStore>,
+        path: Path,
+        schema: LanceSchema,
+        options: FileWriterOptions,
+    ) -> Result<Self> {
+        schema.validate()?;
+        let arrow = schema.to_arrow()?;
+        let mut columns = Vec::new();
+        for field in arrow.fields() {
+            lancer_encoding::check_writable(field).map_err(|source| Error::Column {
+                column: field.name().clone(),
+                source,
+            })?;
+            add_columns(field.name(), field.data_type(), &mut columns);
+        }
+        let sink = Sink::new(
+            store,
+            path.clone(),
+            options.upload_chunk_bytes,
+            options.max_concurrent_uploads,
+        );
+        Ok(FileWriter {
+            path,
+            sink: Some(sink),
+            schema,
+            fields: arrow.fields().clone(),
+            columns,
+            position: 0,
+            num_rows: 0,
+            options,
+        })
+    }
+
+    /// The schema being written.
+    pub fn schema(&self) -> &LanceSchema {
+        &self.schema
+    }
+
+    /// Rows written so far.
+    pub fn num_rows(&self) -> u64 {
+        self.num_rows
+    }
+
+    /// Bytes handed to storage so far (pages written; queued data not included).
+    pub fn bytes_written(&self) -> u64 {
+        self.position
+    }
+
+    /// Adds a batch. Its columns must match the schema's fields in order and type. A batch
+    /// that breaks a rule of the format (nulls in a non-nullable field, null structs) is
+    /// refused before anything of it is queued.
+    pub async fn write_batch(&mut self, batch: &RecordBatch) -> Result<()> {
+        if batch.num_columns() != self.fields.len() {
+            return Err(Error::InvalidInput(format!(
+                "batch has {} columns, the file schema has {}",
+                batch.num_columns(),
+                self.fields.len()
+            )));
+        }
+        let mut slices = Vec::with_capacity(self.columns.len());
+        for (field, column) in self.fields.iter().zip(batch.columns()) {
+            lancer_encoding::shred(field, column, &mut slices).map_err(|source| Error::Column {
+                column: field.name().clone(),
+                source,
+            })?;
+        }
+        debug_assert_eq!(slices.len(), self.columns.len());
+        let page_bytes = self.options.page_bytes;
+        let mut jobs = Vec::new();
+        for (index, slice) in slices.into_iter().enumerate() {
+            self.columns[index].push(index, slice, page_bytes, &mut jobs);
+        }
+        self.num_rows += batch.num_rows() as u64;
+        self.run(jobs).await
+    }
+
+    /// Flushes everything, writes the metadata and footer, and completes the upload.
+    pub async fn finish(mut self) -> Result<WrittenFile> {
+        let jobs: Vec<Job> = self
+            .columns
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, c)| !c.queue.is_empty())
+            .map(|(column, c)| {
+                c.queued_bytes = 0;
+                Job {
+                    column,
+                    arrays: std::mem::take(&mut c.queue),
+                }
+            })
+            .collect();
+        self.run(jobs).await?;
+        if self.num_rows > 0 {
+            // Every column gets at least one page, and a struct header exactly one: pylance's
+            // reader expects both.
+            for index in 0..self.columns.len() {
+                let column = &self.columns[index];
+                let page = match column.kind {
+                    ColumnKind::StructHeader => {
+                        Some(lancer_encoding::encode_struct_header(column.header_values))
+                    }
+                    _ if column.pages.is_empty() => Some(encode(column, &[])?),
+                    _ => None,
+                };
+                if let Some(page) = page {
+                    self.write_page(index, page).await?;
+                }
+            }
+        }
+        let descriptor = proto::FileDescriptor {
+            schema: Some(self.schema.to_proto()),
+            length: self.num_rows,
+        }
+        .encode_to_vec();
+        let descriptor_position = self.position;
+        let descriptor_len = descriptor.len() as u64;
+        self.put(Bytes::from(descriptor)).await?;
+
+        let column_meta_start = self.position;
+        let column_encoding = direct_encoding(
+            COLUMN_ENCODING_TYPE_URL,
+            &ColumnEncoding {
+                kind: Some(column_encoding::Kind::Values(Default::default())),
+            },
+        );
+        let mut table = Vec::with_capacity(16 * self.columns.len());
+        let mut metadata = Vec::new();
+        for column in &mut self.columns {
+            let bytes = proto::ColumnMetadata {
+                encoding: Some(column_encoding.clone()),
+                pages: std::mem::take(&mut column.pages),
+                buffer_offsets: Vec::new(),
+                buffer_sizes: Vec::new(),
+            }
+            .encode_to_vec();
+            table.extend_from_slice(&(column_meta_start + metadata.len() as u64).to_le_bytes());
+            table.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+            metadata.extend_from_slice(&bytes);
+        }
+        self.put(Bytes::from(metadata)).await?;
+        let cmo_table_start = self.position;
+        self.put(Bytes::from(table)).await?;
+        let gbo_table_start = self.position;
+        let mut global = Vec::with_capacity(16);
+        global.extend_from_slice(&descriptor_position.to_le_bytes());
+        global.extend_from_slice(&descriptor_len.to_le_bytes());
+        self.put(Bytes::from(global)).await?;
+        let (major, minor) = FileVersion::V2_0.footer_numbers();
+        let footer = Footer {
+            column_meta_start,
+            cmo_table_start,
+            gbo_table_start,
+            num_global_buffers: 1,
+            num_columns: self.columns.len() as u32,
+            major,
+            minor,
+        };
+        self.put(Bytes::copy_from_slice(&footer.to_bytes())).await?;
+        debug_assert_eq!(self.position, gbo_table_start + 16 + FOOTER_LEN);
+        let sink = self
+            .sink
+            .take()
+            .ok_or_else(|| Error::InvalidInput("writer already failed".into()))?;
+        sink.finish().await.map_err(|e| e.in_file(&self.path))?;
+        Ok(WrittenFile {
+            path: self.path.clone(),
+            num_rows: self.num_rows,
+            size_bytes: self.position,
+            schema: self.schema.clone(),
+            version: FileVersion::V2_0,
+            num_columns: self.columns.len(),
+        })
+    }
+
+    /// Gives up: a multipart upload in progress is aborted and nothing is left at the path.
+    pub async fn abort(mut self) -> Result<()> {
+        match self.sink.take() {
+            Some(sink) => sink.abort().await,
+            None => Ok(()),
+        }
+    }
+
+    async fn run(&mut self, jobs: Vec<Job>) -> Result<()> {
+        // Encode a bounded group of pages at a time so a huge batch does not hold all of its
+        // encoded pages at once.
+        let group = 2 * rayon::current_num_threads().max(1);
+        let mut jobs = jobs.into_iter().peekable();
+        while jobs.peek().is_some() {
+            let batch: Vec<Job> = jobs.by_ref().take(group).collect();
+            let columns = &self.columns;
+            let pages: Vec<Result<EncodedPage>> = batch
+                .par_iter()
+                .map(|job| encode(&columns[job.column], &job.arrays))
+                .collect();
+            for (job, page) in batch.iter().zip(pages) {
+                self.write_page(job.column, page?).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn write_page(&mut self, column: usize, page: EncodedPage) -> Result<()> {
+        let mut offsets = Vec::with_capacity(page.buffers.len());
+        let mut sizes = Vec::with_capacity(page.buffers.len());
+        for buffer in page.buffers {
+            offsets.push(self.position);
+            sizes.push(buffer.len() as u64);
+            for chunk in buffer.into_chunks() {
+                self.put(chunk).await?;
+            }
+            let misalignment = self.position % PAGE_ALIGNMENT;
+            if misalignment != 0 {
+                let pad = (PAGE_ALIGNMENT - misalignment) as usize;
+                self.put(Bytes::from_static(&PADDING[..pad])).await?;
+            }
+        }
+        self.columns[column]
+            .pages
+            .push(proto::column_metadata::Page {
+                buffer_offsets: offsets,
+                buffer_sizes: sizes,
+                length: page.num_values,
+                encoding: Some(direct_encoding(ARRAY_ENCODING_TYPE_URL, &page.encoding)),
+                priority: 0,
+            });
+        Ok(())
+    }
+
+    async fn put(&mut self, chunk: Bytes) -> Result<()> {
+        let len = chunk.len() as u64;
+        let sink = self
+            .sink
+            .as_mut()
+            .ok_or_else(|| Error::InvalidInput("writer already failed".into()))?;
+        if let Err(e) = sink.write(chunk).await {
+            // A failed upload cannot be resumed; drop it so later calls fail fast.
+            if let Some(sink) = self.sink.take() {
+                let _ = sink.abort().await;
+            }
+            return Err(e.in_file(&self.path));
+        }
+        self.position += len;
+        Ok(())
+    }
+}
+
+fn add_columns(path: &str, data_type: &DataType, out: &mut Vec<ColumnWriter>) {
+    let column = |kind, data_type: &DataType| ColumnWriter {
+        kind,
+        data_type: data_type.clone(),
+        path: path.to_string(),
+        queue: Vec::new(),
+        queued_bytes: 0,
+        header_values: 0,
+        pages: Vec::new(),
+    };
+    match data_type {
+        DataType::Struct(children) => {
+            out.push(column(ColumnKind::StructHeader, data_type));
+            for child in children {
+                add_columns(&format!("{path}.{}", child.name()), child.data_type(), out);
+            }
+        }
+        DataType::List(item) | DataType::LargeList(item) => {
+            out.push(column(ColumnKind::ListOffsets, data_type));
+            add_columns(&format!("{path}.{}", item.name()), item.data_type(), out);
+        }
+        _ => out.push(column(ColumnKind::Values, data_type)),
+    }
+}
+
+fn encode(column: &ColumnWriter, arrays: &[ArrayRef]) -> Result<EncodedPage> {
+    let page = match column.kind {
+        ColumnKind::Values => lancer_encoding::encode_values(&column.data_type, arrays),
+        ColumnKind::ListOffsets => lancer_encoding::encode_list_offsets(arrays),
+        ColumnKind::StructHeader => Ok(lancer_encoding::encode_struct_header(0)),
+    };
+    page.map_err(|source| Error::Column {
+        column: column.path.clone(),
+        source,
+    })
+}
+
+impl ColumnWriter {
+    fn push(&mut self, index: usize, slice: ColumnSlice, page_bytes: usize, jobs: &mut Vec<Job>) {
+        let estimate = slice.encoded_bytes_estimate();
+        let array = match slice {
+            ColumnSlice::StructHeader(n) => {
+                self.header_values += n as u64;
+                return;
+            }
+            ColumnSlice::Values(a) | ColumnSlice::ListOffsets(a) => a,
+        };
+        if array.is_empty() {
+            return;
+        }
+        // An array much larger than a page is cut into page-sized row ranges.
+        let pieces = estimate.div_ceil(page_bytes).max(1);
+        let rows_per_piece = array.len().div_ceil(pieces);
+        let mut offset = 0;
+        while offset < array.len() {
+            let len = rows_per_piece.min(array.len() - offset);
+            let piece = if pieces == 1 {
+                array.clone()
+            } else {
+                array.slice(offset, len)
+            };
+            self.queued_bytes += estimate / pieces;
+            self.queue.push(piece);
+            if self.queued_bytes >= page_bytes {
+                self.queued_bytes = 0;
+                jobs.push(Job {
+                    column: index,
+                    arrays: std::mem::take(&mut self.queue),
+                });
+            }
+            offset += len;
+        }
+    }
+}

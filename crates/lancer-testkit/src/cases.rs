@@ -1,0 +1,146 @@
+//! Named interop cases: every type lancer stores, in the shapes that exercise each encoding.
+
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+
+use crate::random::{Shape, every_type, item, random_batch};
+
+/// A case: a name (a valid file stem) and the batches to write, in order.
+pub struct Case {
+    /// File stem.
+    pub name: String,
+    /// Batches, all with the same schema.
+    pub batches: Vec<RecordBatch>,
+}
+
+impl Case {
+    fn new(name: impl Into<String>, batches: Vec<RecordBatch>) -> Self {
+        Case {
+            name: name.into(),
+            batches,
+        }
+    }
+
+    /// The schema.
+    pub fn schema(&self) -> Arc<Schema> {
+        self.batches[0].schema()
+    }
+
+    /// All batches as one.
+    pub fn table(&self) -> RecordBatch {
+        arrow_select::concat::concat_batches(&self.schema(), &self.batches).expect("same schema")
+    }
+}
+
+/// Every interop case.
+pub fn all() -> Vec<Case> {
+    let mut cases = Vec::new();
+    let nulls = Shape::default();
+    let no_nulls = Shape {
+        null_density: 0.0,
+        ..Shape::default()
+    };
+    let all_nulls = Shape {
+        null_density: 1.0,
+        ..Shape::default()
+    };
+    for (i, field) in every_type().into_iter().enumerate() {
+        let name = field.name().clone();
+        let seed = i as u64;
+        cases.push(Case::new(
+            name.clone(),
+            vec![random_batch(seed, &[field.clone()], 300, &nulls)],
+        ));
+        if field.is_nullable() && field.data_type() != &DataType::Null {
+            cases.push(Case::new(
+                format!("{name}_no_nulls"),
+                vec![random_batch(seed, &[field.clone()], 300, &no_nulls)],
+            ));
+            cases.push(Case::new(
+                format!("{name}_all_nulls"),
+                vec![random_batch(seed, &[field.clone()], 300, &all_nulls)],
+            ));
+        }
+    }
+    // Several batches of every type at once.
+    let fields = every_type();
+    let batches = (0..4)
+        .map(|s| random_batch(100 + s, &fields, 97 + 50 * s as usize, &nulls))
+        .collect();
+    cases.push(Case::new("every_type_batches", batches));
+    // Shapes pylance encodes specially: low-cardinality strings (its automatic dictionary),
+    // empty strings, tiny pages.
+    let utf8 = Field::new("s", DataType::Utf8, true);
+    let low: Vec<Option<String>> = (0..300)
+        .map(|i| (i % 11 != 0).then(|| format!("v{}", i % 5)))
+        .collect();
+    cases.push(Case::new(
+        "low_cardinality_utf8",
+        vec![batch(&utf8, Arc::new(StringArray::from(low)))],
+    ));
+    let empty: Vec<Option<&str>> = (0..300).map(|_| Some("")).collect();
+    cases.push(Case::new(
+        "empty_strings",
+        vec![batch(&utf8, Arc::new(StringArray::from(empty)))],
+    ));
+    let small: Vec<Option<&str>> = vec![Some("a"), Some("bb"), None, Some(""), Some("ccc")];
+    cases.push(Case::new(
+        "small_strings",
+        vec![batch(&utf8, Arc::new(StringArray::from(small)))],
+    ));
+    let empty_lists = Field::new("l", DataType::List(item(DataType::Int32)), true);
+    let shape = Shape {
+        max_list: 0,
+        ..Shape::default()
+    };
+    cases.push(Case::new(
+        "empty_lists",
+        vec![random_batch(7, &[empty_lists], 300, &shape)],
+    ));
+    let multipage = vec![
+        Field::new("a", DataType::Int32, true),
+        Field::new("b", DataType::Int64, true),
+        Field::new("s", DataType::Utf8, true),
+        Field::new("l", DataType::List(item(DataType::Int16)), true),
+        Field::new(
+            "v",
+            DataType::FixedSizeList(item(DataType::Float32), 4),
+            true,
+        ),
+    ];
+    let batches = (0..30)
+        .map(|s| random_batch(1000 + s, &multipage, 1000, &nulls))
+        .collect();
+    cases.push(Case::new("multipage", batches));
+    let ints = Schema::new(vec![
+        Field::new("a", DataType::Int32, true),
+        Field::new("b", DataType::Int64, true),
+    ]);
+    let rows = 50_000;
+    let big = RecordBatch::try_new(
+        Arc::new(ints),
+        vec![
+            Arc::new(Int32Array::from_iter_values(0..rows)),
+            Arc::new(Int64Array::from_iter_values(
+                (0..rows as i64).map(|v| v * 3),
+            )),
+        ],
+    )
+    .expect("valid");
+    cases.push(Case::new("multipage_one_batch", vec![big]));
+    let zero = Schema::new(vec![
+        Field::new("a", DataType::Int32, true),
+        Field::new("b", DataType::Utf8, true),
+    ]);
+    cases.push(Case::new(
+        "zero_rows",
+        vec![RecordBatch::new_empty(Arc::new(zero))],
+    ));
+    cases
+}
+
+fn batch(field: &Field, array: ArrayRef) -> RecordBatch {
+    RecordBatch::try_new(Arc::new(Schema::new(vec![field.clone()])), vec![array]).expect("valid")
+}

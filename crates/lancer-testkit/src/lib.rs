@@ -1,0 +1,15 @@
+//! Test support shared by lancer's crates (not published).
+//!
+//! * [`random`]: deterministic random Arrow arrays of any supported type, with nulls, for
+//!   property tests, interop cases and benchmarks.
+//! * [`oracle`]: the pylance 14.0.2 virtualenv `cargo xtask test` installs, and the rule for
+//!   tests that need it: under `cargo xtask test` a missing oracle is a failure; under a plain
+//!   `cargo test` the test says loudly that it did not run.
+//! * [`compare`]: equality of batches the way the interop checks define it (dictionary
+//!   columns compared by their decoded values).
+#![deny(missing_docs)]
+
+pub mod cases;
+pub mod compare;
+pub mod oracle;
+pub mod random;
