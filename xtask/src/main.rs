@@ -1,1 +1,104 @@
-fn main() {}
+//! `cargo xtask`: the project's maintenance commands.
+//!
+//! * `cargo xtask test` — everything CI runs, on a fresh machine: installs the pylance oracle
+//!   (a virtualenv under `target/oracle`), runs every workspace test with the oracle required,
+//!   then a short fuzz run.
+//! * `cargo xtask fuzz [--seconds N] [TARGET...]` — builds the `fuzz/` targets with
+//!   libFuzzer coverage instrumentation (stable toolchain, no cargo-fuzz needed) and runs each.
+//! * `cargo xtask bench [--criterion]` — benchmarks (see `benches/`).
+//!
+//! Only the standard library is used so the tool itself builds in seconds.
+
+mod fuzz;
+mod oracle;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
+        Some("bench") => bench(&args[1..]),
+        Some("oracle") => oracle::ensure().map(|python| println!("{}", python.display())),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  test [--fuzz-seconds N]          every test, with the pylance oracle, then a short fuzz run
+  fuzz [--seconds N] [TARGET...]   run the fuzz targets (default 60 s each)
+  bench [--criterion]              benchmarks
+  oracle                           install the pylance oracle and print its python path";
+
+/// The workspace root.
+pub(crate) fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is a workspace member").to_path_buf()
+}
+
+/// Runs a command, failing with its description if it does not succeed.
+pub(crate) fn run(command: &mut Command) -> Result<(), String> {
+    let description = format!("{command:?}");
+    eprintln!("xtask: running {description}");
+    let status = command.status().map_err(|e| format!("cannot start {description}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{description} failed ({status})")) }
+}
+
+pub(crate) fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+fn flag_value(args: &[String], flag: &str) -> Result<Option<u64>, String> {
+    match args.iter().position(|a| a == flag) {
+        None => Ok(None),
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .map(Some)
+            .ok_or_else(|| format!("{flag} needs a number")),
+    }
+}
+
+fn test(args: &[String]) -> Result<(), String> {
+    let fuzz_seconds = flag_value(args, "--fuzz-seconds")?.unwrap_or(10);
+    let python = oracle::ensure()?;
+    let full_run = |command: &mut Command| {
+        command
+            .current_dir(root())
+            .env("LANCER_FULL_TEST", "1")
+            .env("LANCER_ORACLE_PYTHON", &python);
+    };
+    let mut tests = cargo();
+    tests.args(["test", "--workspace", "--all-targets"]);
+    full_run(&mut tests);
+    run(&mut tests)?;
+    let mut doc = cargo();
+    doc.args(["test", "--workspace", "--doc"]);
+    full_run(&mut doc);
+    run(&mut doc)?;
+    if fuzz_seconds > 0 {
+        fuzz::run(&["--seconds".to_string(), fuzz_seconds.to_string()])?;
+    }
+    eprintln!("xtask: all tests passed");
+    Ok(())
+}
+
+fn bench(args: &[String]) -> Result<(), String> {
+    if args.iter().any(|a| a == "--criterion") || args.is_empty() {
+        run(cargo().current_dir(root()).args(["bench", "-p", "lancer-benches"]))?;
+    }
+    Ok(())
+}

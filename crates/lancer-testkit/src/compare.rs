@@ -5,7 +5,7 @@ use std::sync::Arc;
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 
-/// Replaces dictionary arrays (at the top level) by their decoded values, so dictionaries
+/// Replaces dictionary arrays (at any depth) by their decoded values, so dictionaries
 /// that differ only in how values are shared compare equal.
 pub fn decode_dictionaries(batch: &RecordBatch) -> RecordBatch {
     let mut fields = Vec::new();
@@ -19,15 +19,24 @@ pub fn decode_dictionaries(batch: &RecordBatch) -> RecordBatch {
 }
 
 fn decode_column(field: &Field, column: &ArrayRef) -> (Field, ArrayRef) {
-    match field.data_type() {
-        DataType::Dictionary(_, value) => {
-            let decoded = arrow_cast::cast(column, value).expect("dictionary decodes");
-            (
-                field.clone().with_data_type(value.as_ref().clone()),
-                decoded,
-            )
-        }
-        _ => (field.clone(), column.clone()),
+    let plain = without_dictionaries(field.data_type());
+    if &plain == field.data_type() {
+        return (field.clone(), column.clone());
+    }
+    let decoded = arrow_cast::cast(column, &plain).expect("dictionaries decode");
+    (field.clone().with_data_type(plain), decoded)
+}
+
+/// The type with every dictionary (at any depth) replaced by its value type.
+fn without_dictionaries(data_type: &DataType) -> DataType {
+    let field = |f: &Arc<Field>| Arc::new(f.as_ref().clone().with_data_type(without_dictionaries(f.data_type())));
+    match data_type {
+        DataType::Dictionary(_, value) => without_dictionaries(value),
+        DataType::List(item) => DataType::List(field(item)),
+        DataType::LargeList(item) => DataType::LargeList(field(item)),
+        DataType::FixedSizeList(item, n) => DataType::FixedSizeList(field(item), *n),
+        DataType::Struct(children) => DataType::Struct(children.iter().map(field).collect()),
+        other => other.clone(),
     }
 }
 

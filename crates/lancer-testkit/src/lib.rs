@@ -13,3 +13,4 @@ pub mod cases;
 pub mod compare;
 pub mod oracle;
 pub mod random;
+pub mod strategy;

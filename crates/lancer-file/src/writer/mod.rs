@@ -460,19 +460,21 @@ impl ColumnWriter {
         let mut offset = 0;
         while offset < array.len() {
             let len = rows_per_piece.min(array.len() - offset);
-            let piece = if pieces == 1 {
-                array.clone()
+            let (piece, bytes) = if pieces == 1 {
+                (array.clone(), estimate)
             } else {
-                array.slice(offset, len)
+                let piece = array.slice(offset, len);
+                let bytes = match self.kind {
+                    ColumnKind::ListOffsets => 8 * len,
+                    _ => ColumnSlice::Values(piece.clone()).encoded_bytes_estimate(),
+                };
+                (piece, bytes)
             };
-            self.queued_bytes += estimate / pieces;
+            self.queued_bytes += bytes;
             self.queue.push(piece);
             if self.queued_bytes >= page_bytes {
                 self.queued_bytes = 0;
-                jobs.push(Job {
-                    column: index,
-                    arrays: std::mem::take(&mut self.queue),
-                });
+                jobs.push(Job { column: index, arrays: std::mem::take(&mut self.queue) });
             }
             offset += len;
         }

@@ -1,0 +1,163 @@
+//! Property: whatever lancer writes it reads back exactly, across page boundaries (values
+//! larger than a page, many tiny values, pages filled exactly), batch boundaries, projections
+//! and row ranges.
+
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use futures::TryStreamExt;
+use lancer_file::{FileReader, FileWriter, FileWriterOptions, LanceSchema, Projection, ReadOptions};
+use lancer_testkit::compare::assert_batches_equal;
+use lancer_testkit::random::{Shape, random_batch};
+use lancer_testkit::strategy::any_field;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use proptest::prelude::*;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().build().unwrap()
+}
+
+async fn write(store: &Arc<InMemory>, batches: &[RecordBatch], page_bytes: usize) -> Path {
+    let path = Path::from("t.lance");
+    let schema = LanceSchema::from_arrow(&batches[0].schema()).unwrap();
+    let options = FileWriterOptions::default().with_page_bytes(page_bytes);
+    let mut writer = FileWriter::try_new(store.clone(), path.clone(), schema, options).unwrap();
+    for batch in batches {
+        writer.write_batch(batch).await.unwrap();
+    }
+    let written = writer.finish().await.unwrap();
+    assert_eq!(written.num_rows, batches.iter().map(|b| b.num_rows() as u64).sum::<u64>());
+    path
+}
+
+async fn read(store: &Arc<InMemory>, path: &Path, options: ReadOptions) -> RecordBatch {
+    let reader = FileReader::open(store.clone(), path).await.unwrap();
+    let schema = reader.projected_schema(&Projection::All).unwrap();
+    let batches: Vec<RecordBatch> = reader.read_stream(options).unwrap().try_collect().await.unwrap();
+    let projected = batches.first().map(|b| b.schema()).unwrap_or(schema);
+    arrow_select::concat::concat_batches(&projected, &batches).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn files_round_trip(
+        a in any_field("a"),
+        b in any_field("b"),
+        batch_rows in prop::collection::vec(0usize..200, 1..5),
+        page_bytes in prop_oneof![Just(1usize), 16usize..512, Just(8 << 20)],
+        seed in any::<u64>(),
+        null_density in prop_oneof![Just(0.0), Just(0.25), Just(1.0)],
+        batch_size in 1usize..100,
+        cut in (any::<u64>(), any::<u64>()),
+    ) {
+        let shape = Shape { null_density, max_string: 40, ..Shape::default() };
+        let fields = [a, b];
+        let batches: Vec<RecordBatch> = batch_rows.iter().enumerate()
+            .map(|(i, &rows)| random_batch(seed.wrapping_add(i as u64), &fields, rows, &shape))
+            .collect();
+        let expected = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
+        let rt = runtime();
+        rt.block_on(async {
+            let store = Arc::new(InMemory::new());
+            let path = write(&store, &batches, page_bytes).await;
+            let all = read(&store, &path, ReadOptions::default().with_batch_size(batch_size)).await;
+            assert_batches_equal(&all, &expected, "whole file");
+
+            let n = expected.num_rows() as u64;
+            let (x, y) = (cut.0 % (n + 1), cut.1 % (n + 1));
+            let rows = x.min(y)..x.max(y);
+            let part = read(&store, &path, ReadOptions::default().with_rows(rows.clone()).with_batch_size(batch_size)).await;
+            assert_batches_equal(&part, &expected.slice(rows.start as usize, (rows.end - rows.start) as usize), "row range");
+
+            let only_b = read(&store, &path, ReadOptions::default().with_projection(Projection::Names(vec!["b".into()]))).await;
+            assert_batches_equal(&only_b, &expected.project(&[1]).unwrap(), "projection");
+        });
+    }
+}
+
+fn string_batch(values: Vec<String>) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8, false)]));
+    RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(values)) as ArrayRef]).unwrap()
+}
+
+#[test]
+fn values_larger_than_a_page() {
+    let batch = string_batch((0..20).map(|i| "x".repeat(1000 + i)).collect());
+    runtime().block_on(async {
+        let store = Arc::new(InMemory::new());
+        let path = write(&store, std::slice::from_ref(&batch), 100).await;
+        let reader = FileReader::open(store.clone(), &path).await.unwrap();
+        // Every value is bigger than a page: one page per value.
+        assert_eq!(reader.metadata().columns[0].pages.len(), 20);
+        assert_batches_equal(&read(&store, &path, ReadOptions::default()).await, &batch, "big values");
+    });
+}
+
+#[test]
+fn exactly_full_pages() {
+    // 1024 int64 values of 8 bytes with 2048-byte pages: exactly four full pages.
+    let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, false)]));
+    let batch = RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from_iter_values(0..1024)) as ArrayRef]).unwrap();
+    runtime().block_on(async {
+        let store = Arc::new(InMemory::new());
+        let path = write(&store, std::slice::from_ref(&batch), 2048).await;
+        let reader = FileReader::open(store.clone(), &path).await.unwrap();
+        let pages: Vec<u64> = reader.metadata().columns[0].pages.iter().map(|p| p.num_values).collect();
+        assert_eq!(pages, vec![256, 256, 256, 256]);
+        for page in &reader.metadata().columns[0].pages {
+            assert_eq!(page.buffers[0].start % 64, 0, "page buffers are 64-byte aligned");
+        }
+        assert_batches_equal(&read(&store, &path, ReadOptions::default().with_batch_size(100)).await, &batch, "full pages");
+    });
+}
+
+#[test]
+fn many_tiny_values_in_many_batches() {
+    let batches: Vec<RecordBatch> = (0..300).map(|i| string_batch(vec![format!("{i}")])).collect();
+    let expected = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
+    runtime().block_on(async {
+        let store = Arc::new(InMemory::new());
+        let path = write(&store, &batches, 64).await;
+        let reader = FileReader::open(store.clone(), &path).await.unwrap();
+        assert!(reader.metadata().columns[0].pages.len() > 10);
+        assert_batches_equal(&read(&store, &path, ReadOptions::default().with_batch_size(7)).await, &expected, "tiny values");
+    });
+}
+
+#[test]
+fn zero_row_file_keeps_its_schema() {
+    let batch = random_batch(1, &lancer_testkit::random::every_type(), 0, &Shape::default());
+    runtime().block_on(async {
+        let store = Arc::new(InMemory::new());
+        let path = write(&store, std::slice::from_ref(&batch), 1 << 20).await;
+        let reader = FileReader::open(store.clone(), &path).await.unwrap();
+        assert_eq!(reader.num_rows(), 0);
+        assert!(reader.metadata().columns.iter().all(|c| c.pages.is_empty()));
+        assert_eq!(reader.schema().to_arrow().unwrap().fields(), batch.schema().fields());
+    });
+}
+
+#[test]
+fn field_ids_come_from_the_caller() {
+    // A file written for a Merge holds only the new field, with the dataset's id.
+    let schema = Arc::new(Schema::new(vec![Field::new("name_len", DataType::Int64, true)]));
+    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(vec![5, 3])) as ArrayRef]).unwrap();
+    let mut lance = LanceSchema::from_arrow(&schema).unwrap();
+    lance.assign_ids(2);
+    runtime().block_on(async {
+        let store = Arc::new(InMemory::new());
+        let path = Path::from("merge.lance");
+        let mut writer = FileWriter::try_new(store.clone(), path.clone(), lance, FileWriterOptions::default()).unwrap();
+        writer.write_batch(&batch).await.unwrap();
+        let written = writer.finish().await.unwrap();
+        assert_eq!(written.schema.field_ids(), vec![2]);
+        let reader = FileReader::open(store.clone(), &path).await.unwrap();
+        assert_eq!(reader.schema().field_ids(), vec![2]);
+        let got = reader.read_all(ReadOptions::default().with_projection(Projection::FieldIds(vec![2]))).await.unwrap();
+        assert_batches_equal(&got, &batch, "by field id");
+    });
+}
