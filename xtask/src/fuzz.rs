@@ -20,7 +20,14 @@ fn targets(fuzz_dir: &Path) -> Result<Vec<String>, String> {
     let dir = fuzz_dir.join("fuzz_targets");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.strip_suffix(".rs").map(str::to_string))
+        .filter_map(|entry| {
+            entry
+                .ok()?
+                .file_name()
+                .to_str()?
+                .strip_suffix(".rs")
+                .map(str::to_string)
+        })
         .collect();
     names.sort();
     Ok(names)
@@ -41,26 +48,44 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         }
     }
     let all = targets(&fuzz_dir)?;
-    let chosen: Vec<String> = if wanted.is_empty() { all.clone() } else { wanted };
+    let chosen: Vec<String> = if wanted.is_empty() {
+        all.clone()
+    } else {
+        wanted
+    };
     for name in &chosen {
         if !all.contains(name) {
-            return Err(format!("no fuzz target `{name}` (have: {})", all.join(", ")));
+            return Err(format!(
+                "no fuzz target `{name}` (have: {})",
+                all.join(", ")
+            ));
         }
     }
     let target_dir = root().join("target/fuzz");
     // An explicit --target keeps RUSTFLAGS away from build scripts and proc macros, which
     // must not be instrumented.
     let host = host_triple()?;
-    crate::run(cargo()
-        .current_dir(&fuzz_dir)
-        .args(["build", "--release", "--bins", "--target", &host, "--target-dir"])
-        .arg(&target_dir)
-        .env("RUSTFLAGS", RUSTFLAGS))?;
+    crate::run(
+        cargo()
+            .current_dir(&fuzz_dir)
+            .args([
+                "build",
+                "--release",
+                "--bins",
+                "--target",
+                &host,
+                "--target-dir",
+            ])
+            .arg(&target_dir)
+            .env("RUSTFLAGS", RUSTFLAGS),
+    )?;
     for name in &chosen {
         let corpus = target_dir.join("corpus").join(name);
-        std::fs::create_dir_all(&corpus).map_err(|e| format!("cannot create {}: {e}", corpus.display()))?;
+        std::fs::create_dir_all(&corpus)
+            .map_err(|e| format!("cannot create {}: {e}", corpus.display()))?;
         let artifacts = target_dir.join("artifacts").join(name);
-        std::fs::create_dir_all(&artifacts).map_err(|e| format!("cannot create {}: {e}", artifacts.display()))?;
+        std::fs::create_dir_all(&artifacts)
+            .map_err(|e| format!("cannot create {}: {e}", artifacts.display()))?;
         let mut command = Command::new(target_dir.join(&host).join("release").join(name));
         command
             .arg(format!("-max_total_time={seconds}"))
@@ -69,15 +94,26 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             .arg("-timeout=10")
             .arg(format!("-artifact_prefix={}/", artifacts.display()))
             .arg(&corpus);
-        crate::run(&mut command).map_err(|e| format!("fuzz target {name} found a failure (see {}): {e}", artifacts.display()))?;
+        crate::run(&mut command).map_err(|e| {
+            format!(
+                "fuzz target {name} found a failure (see {}): {e}",
+                artifacts.display()
+            )
+        })?;
     }
-    eprintln!("xtask: {} fuzz targets ran {seconds} s each without a failure", chosen.len());
+    eprintln!(
+        "xtask: {} fuzz targets ran {seconds} s each without a failure",
+        chosen.len()
+    );
     Ok(())
 }
 
 fn host_triple() -> Result<String, String> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let output = Command::new(rustc).arg("-vV").output().map_err(|e| format!("cannot run rustc: {e}"))?;
+    let output = Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .map_err(|e| format!("cannot run rustc: {e}"))?;
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .find_map(|line| line.strip_prefix("host: ").map(str::to_string))

@@ -41,20 +41,30 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   test [--fuzz-seconds N]          every test, with the pylance oracle, then a short fuzz run
   fuzz [--seconds N] [TARGET...]   run the fuzz targets (default 60 s each)
-  bench [--criterion]              benchmarks
+  bench [--quick] [--rows N]       lancer vs pylance on the reference table (write, scan, memory)
+  bench --criterion                criterion micro-benchmarks
   oracle                           install the pylance oracle and print its python path";
 
 /// The workspace root.
 pub(crate) fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is a workspace member").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is a workspace member")
+        .to_path_buf()
 }
 
 /// Runs a command, failing with its description if it does not succeed.
 pub(crate) fn run(command: &mut Command) -> Result<(), String> {
     let description = format!("{command:?}");
     eprintln!("xtask: running {description}");
-    let status = command.status().map_err(|e| format!("cannot start {description}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{description} failed ({status})")) }
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot start {description}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{description} failed ({status})"))
+    }
 }
 
 pub(crate) fn cargo() -> Command {
@@ -97,8 +107,37 @@ fn test(args: &[String]) -> Result<(), String> {
 }
 
 fn bench(args: &[String]) -> Result<(), String> {
-    if args.iter().any(|a| a == "--criterion") || args.is_empty() {
-        run(cargo().current_dir(root()).args(["bench", "-p", "lancer-benches"]))?;
+    if args.iter().any(|a| a == "--criterion") {
+        return run(cargo().current_dir(root()).args([
+            "bench",
+            "-p",
+            "lancer-benches",
+            "--benches",
+        ]));
     }
-    Ok(())
+    let python = oracle::ensure()?;
+    let quick = args.iter().any(|a| a == "--quick");
+    let rows = flag_value(args, "--rows")?.unwrap_or(if quick { 50_000 } else { 1_000_000 });
+    let reps = if quick { 1 } else { 5 };
+    let mut compare = cargo();
+    compare
+        .current_dir(root())
+        .args([
+            "run",
+            "--release",
+            "-p",
+            "lancer-benches",
+            "--bin",
+            "compare",
+            "--",
+        ])
+        .args([
+            "--rows",
+            &rows.to_string(),
+            "--reps",
+            &reps.to_string(),
+            "--python",
+        ])
+        .arg(&python);
+    run(&mut compare)
 }

@@ -19,10 +19,18 @@ pub(crate) fn ensure() -> Result<PathBuf, String> {
         return Ok(python);
     }
     let base = std::env::var("LANCER_BASE_PYTHON").unwrap_or_else(|_| "python3".to_string());
-    run(Command::new(&base).args(["-m", "venv", "--clear"]).arg(&venv))
-        .map_err(|e| format!("cannot create the oracle virtualenv with {base}: {e}"))?;
+    run(Command::new(&base)
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv))
+    .map_err(|e| format!("cannot create the oracle virtualenv with {base}: {e}"))?;
     run(Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
         .args(PACKAGES))
     .map_err(|e| format!("cannot install the pylance oracle: {e}"))?;
     run(Command::new(&python).args([

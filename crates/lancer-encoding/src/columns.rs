@@ -247,6 +247,18 @@ fn values_bytes_estimate(data: &arrow_data::ArrayData) -> usize {
     validity + values
 }
 
+/// A copy of `array` that owns exactly its own bytes.
+///
+/// A slice keeps its whole backing allocation alive (an Arrow IPC batch shares one allocation
+/// among all its columns). A writer that queues small slices until a page fills copies them
+/// with this, so what it holds is bounded by the page size rather than by its input.
+pub fn compact(array: &ArrayRef) -> Result<ArrayRef> {
+    let data = array.to_data();
+    let mut copy = arrow_data::transform::MutableArrayData::new(vec![&data], false, data.len());
+    copy.try_extend(0, 0, data.len())?;
+    Ok(arrow_array::make_array(copy.freeze()))
+}
+
 /// Cuts `array` (the data of `field`) into one slice per column, in column order, checking the
 /// rules a 2.0 file imposes on the data: no nulls in non-nullable fields and no null structs.
 pub fn shred(field: &Field, array: &ArrayRef, out: &mut Vec<ColumnSlice>) -> Result<()> {

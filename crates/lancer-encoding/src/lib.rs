@@ -40,7 +40,8 @@ mod page;
 pub mod proto;
 
 pub use columns::{
-    ColumnKind, ColumnSlice, check_writable, column_count, column_kinds, fixed_width_bytes, shred,
+    ColumnKind, ColumnSlice, check_writable, column_count, column_kinds, compact,
+    fixed_width_bytes, shred,
 };
 pub use decode::{
     ListSlice, MAX_NULL_VALUES_PER_DECODE, PageSource, assemble_list, assemble_struct,

@@ -6,7 +6,10 @@ use std::sync::Arc;
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::{DataType, Field};
 use bytes::Bytes;
-use lancer_encoding::{ColumnKind, ColumnSlice, PageSource, decode_list_offsets, decode_values, encode_list_offsets, encode_values};
+use lancer_encoding::{
+    ColumnKind, ColumnSlice, PageSource, decode_list_offsets, decode_values, encode_list_offsets,
+    encode_values,
+};
 use lancer_testkit::random::{Rng, Shape, random_array};
 use lancer_testkit::strategy::any_field;
 use proptest::prelude::*;
@@ -111,10 +114,19 @@ proptest! {
 #[test]
 fn strings_keep_null_adjusted_offsets_like_pylance() {
     // file-format.md 6.5: ["a", "bb", null, "", "ccc"] -> adjustment 7, indices [1, 3, 10, 3, 6].
-    let strings: ArrayRef = Arc::new(arrow_array::StringArray::from(vec![Some("a"), Some("bb"), None, Some(""), Some("ccc")]));
+    let strings: ArrayRef = Arc::new(arrow_array::StringArray::from(vec![
+        Some("a"),
+        Some("bb"),
+        None,
+        Some(""),
+        Some("ccc"),
+    ]));
     let page = encode_values(&DataType::Utf8, &[strings]).unwrap();
     let indices = page.buffers[0].to_contiguous();
-    let values: Vec<u64> = indices.chunks(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
+    let values: Vec<u64> = indices
+        .chunks(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
     assert_eq!(values, vec![1, 3, 10, 3, 6]);
     assert_eq!(page.buffers[1].to_contiguous().as_ref(), b"abbccc");
 }
@@ -122,17 +134,24 @@ fn strings_keep_null_adjusted_offsets_like_pylance() {
 #[test]
 fn list_offsets_restart_per_page_and_mark_nulls() {
     // file-format.md 6.7: [null, [0], [1, 2], [3, 4, 5], []] -> [7, 1, 3, 6, 6], adjustment 7.
-    let lists = arrow_array::ListArray::from_iter_primitive::<arrow_array::types::Int32Type, _, _>(vec![
-        None,
-        Some(vec![Some(0)]),
-        Some(vec![Some(1), Some(2)]),
-        Some(vec![Some(3), Some(4), Some(5)]),
-        Some(vec![]),
-    ]);
+    let lists =
+        arrow_array::ListArray::from_iter_primitive::<arrow_array::types::Int32Type, _, _>(vec![
+            None,
+            Some(vec![Some(0)]),
+            Some(vec![Some(1), Some(2)]),
+            Some(vec![Some(3), Some(4), Some(5)]),
+            Some(vec![]),
+        ]);
     let page = encode_list_offsets(&[Arc::new(lists) as ArrayRef]).unwrap();
-    let stored: Vec<u64> = page.buffers[0].to_contiguous().chunks(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
+    let stored: Vec<u64> = page.buffers[0]
+        .to_contiguous()
+        .chunks(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
     assert_eq!(stored, vec![7, 1, 3, 6, 6]);
-    let Some(lancer_encoding::proto::array_encoding::Kind::List(list)) = &page.encoding.kind else { panic!() };
+    let Some(lancer_encoding::proto::array_encoding::Kind::List(list)) = &page.encoding.kind else {
+        panic!()
+    };
     assert_eq!((list.null_offset_adjustment, list.num_items), (7, 6));
 }
 
@@ -140,17 +159,25 @@ fn list_offsets_restart_per_page_and_mark_nulls() {
 fn a_struct_with_null_entries_is_refused_naming_the_column() {
     let fields = arrow_schema::Fields::from(vec![Field::new("x", DataType::Int32, true)]);
     let x: ArrayRef = Arc::new(arrow_array::Int32Array::from(vec![1, 2]));
-    let structs = arrow_array::StructArray::new(fields.clone(), vec![x], Some(vec![true, false].into()));
+    let structs =
+        arrow_array::StructArray::new(fields.clone(), vec![x], Some(vec![true, false].into()));
     let field = Field::new("s", DataType::Struct(fields), true);
     let mut out = Vec::new();
-    let error = lancer_encoding::shred(&field, &(Arc::new(structs) as ArrayRef), &mut out).unwrap_err().to_string();
-    assert!(error.contains("`s`") && error.contains("struct validity"), "{error}");
+    let error = lancer_encoding::shred(&field, &(Arc::new(structs) as ArrayRef), &mut out)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("`s`") && error.contains("struct validity"),
+        "{error}"
+    );
 }
 
 #[test]
 fn nulls_in_a_non_nullable_field_are_refused() {
     let field = Field::new("a", DataType::Int32, false);
     let array: ArrayRef = Arc::new(arrow_array::Int32Array::from(vec![Some(1), None]));
-    let error = lancer_encoding::shred(&field, &array, &mut Vec::new()).unwrap_err().to_string();
+    let error = lancer_encoding::shred(&field, &array, &mut Vec::new())
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("not nullable"), "{error}");
 }

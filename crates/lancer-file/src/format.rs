@@ -307,7 +307,10 @@ pub fn parse_metadata(tail: &[u8], file_size: u64) -> Result<MetadataParse> {
     let mut columns = Vec::with_capacity(column_ranges.len());
     let metadata_start = descriptor_range.start.min(footer.column_meta_start);
     for (i, range) in column_ranges.iter().enumerate() {
-        if range.start > range.end || range.start < footer.column_meta_start || range.end > footer.cmo_table_start {
+        if range.start > range.end
+            || range.start < footer.column_meta_start
+            || range.end > footer.cmo_table_start
+        {
             return Err(corrupt(format!(
                 "metadata of column {i} ({range:?}) lies outside the metadata region"
             )));

@@ -15,17 +15,26 @@ use object_store::{ObjectStoreExt, PutPayload};
 use prost::Message;
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
 }
 
 /// A small valid file: an int32 column and a string column over two pages each.
 fn valid_file() -> Vec<u8> {
-    let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int32, true), Field::new("s", DataType::Utf8, true)]));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("a", DataType::Int32, true),
+        Field::new("s", DataType::Utf8, true),
+    ]));
     let batch = RecordBatch::try_new(
         schema.clone(),
         vec![
-            Arc::new(Int32Array::from_iter((0..100).map(|i| (i % 7 != 0).then_some(i)))) as ArrayRef,
-            Arc::new(StringArray::from_iter((0..100).map(|i| (i % 5 != 0).then(|| format!("value {i}"))))),
+            Arc::new(Int32Array::from_iter(
+                (0..100).map(|i| (i % 7 != 0).then_some(i)),
+            )) as ArrayRef,
+            Arc::new(StringArray::from_iter(
+                (0..100).map(|i| (i % 5 != 0).then(|| format!("value {i}"))),
+            )),
         ],
     )
     .unwrap();
@@ -33,10 +42,23 @@ fn valid_file() -> Vec<u8> {
         let store = Arc::new(InMemory::new());
         let path = Path::from("f.lance");
         let options = FileWriterOptions::default().with_page_bytes(256);
-        let mut writer = FileWriter::try_new(store.clone(), path.clone(), LanceSchema::from_arrow(&schema).unwrap(), options).unwrap();
+        let mut writer = FileWriter::try_new(
+            store.clone(),
+            path.clone(),
+            LanceSchema::from_arrow(&schema).unwrap(),
+            options,
+        )
+        .unwrap();
         writer.write_batch(&batch).await.unwrap();
         writer.finish().await.unwrap();
-        store.get(&path).await.unwrap().bytes().await.unwrap().to_vec()
+        store
+            .get(&path)
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec()
     })
 }
 
@@ -47,7 +69,10 @@ fn read(bytes: Vec<u8>) -> Result<usize, Error> {
         let path = Path::from("bad.lance");
         store.put(&path, PutPayload::from(bytes)).await.unwrap();
         let reader = FileReader::open(store, &path).await?;
-        let batches: Vec<RecordBatch> = reader.read_stream(ReadOptions::default().with_batch_size(30))?.try_collect().await?;
+        let batches: Vec<RecordBatch> = reader
+            .read_stream(ReadOptions::default().with_batch_size(30))?
+            .try_collect()
+            .await?;
         Ok(batches.iter().map(|b| b.num_rows()).sum())
     })
 }
@@ -72,14 +97,19 @@ fn with_column(bytes: &[u8], column: usize, change: impl FnOnce(&mut ColumnMetad
         (0..n as usize)
             .map(|i| {
                 let at = start as usize + 16 * i;
-                (u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()), u64::from_le_bytes(bytes[at + 8..at + 16].try_into().unwrap()))
+                (
+                    u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()),
+                    u64::from_le_bytes(bytes[at + 8..at + 16].try_into().unwrap()),
+                )
             })
             .collect()
     };
     let columns = table(f.cmo_table_start, f.num_columns);
     let globals = table(f.gbo_table_start, f.num_global_buffers);
-    let mut metas: Vec<ColumnMetadata> =
-        columns.iter().map(|&(p, l)| ColumnMetadata::decode(&bytes[p as usize..(p + l) as usize]).unwrap()).collect();
+    let mut metas: Vec<ColumnMetadata> = columns
+        .iter()
+        .map(|&(p, l)| ColumnMetadata::decode(&bytes[p as usize..(p + l) as usize]).unwrap())
+        .collect();
     change(&mut metas[column]);
     let mut out = bytes[..f.column_meta_start as usize].to_vec();
     let start = out.len() as u64;
@@ -99,7 +129,12 @@ fn with_column(bytes: &[u8], column: usize, change: impl FnOnce(&mut ColumnMetad
         out.extend_from_slice(&p.to_le_bytes());
         out.extend_from_slice(&l.to_le_bytes());
     }
-    let footer = Footer { column_meta_start: start, cmo_table_start: cmo, gbo_table_start: gbo, ..f };
+    let footer = Footer {
+        column_meta_start: start,
+        cmo_table_start: cmo,
+        gbo_table_start: gbo,
+        ..f
+    };
     out.extend_from_slice(&footer.to_bytes());
     out
 }
@@ -109,7 +144,10 @@ fn assert_error(result: Result<usize, Error>, needle: &str) {
         Ok(rows) => panic!("expected an error containing `{needle}`, read {rows} rows"),
         Err(e) => {
             let message = e.to_string();
-            assert!(message.contains(needle), "error `{message}` does not mention `{needle}`");
+            assert!(
+                message.contains(needle),
+                "error `{message}` does not mention `{needle}`"
+            );
         }
     }
 }
@@ -122,9 +160,16 @@ fn the_valid_file_reads() {
 #[test]
 fn every_truncation_is_an_error() {
     let file = valid_file();
-    for keep in (0..file.len()).step_by(7).chain([file.len() - 1, file.len() - 40, 39]) {
+    for keep in (0..file.len())
+        .step_by(7)
+        .chain([file.len() - 1, file.len() - 40, 39])
+    {
         let result = read(file[..keep].to_vec());
-        assert!(result.is_err(), "file cut to {keep} of {} bytes read fine", file.len());
+        assert!(
+            result.is_err(),
+            "file cut to {keep} of {} bytes read fine",
+            file.len()
+        );
     }
 }
 
@@ -171,12 +216,34 @@ fn version_2_1_pages_are_not_decoded_yet() {
 fn offsets_past_the_end() {
     let file = valid_file();
     let len = file.len() as u64;
-    assert_error(read(with_footer(file.clone(), |f| f.gbo_table_start = len)), "past the footer");
-    assert_error(read(with_footer(file.clone(), |f| f.gbo_table_start = u64::MAX - 3)), "overflows");
-    assert_error(read(with_footer(file.clone(), |f| f.num_global_buffers = u32::MAX)), "past the footer");
-    assert_error(read(with_footer(file.clone(), |f| f.num_columns = u32::MAX)), "overlaps");
-    assert_error(read(with_footer(file.clone(), |f| f.cmo_table_start = len * 2)), "overlaps");
-    assert_error(read(with_footer(file.clone(), |f| f.num_global_buffers = 0)), "no global buffers");
+    assert_error(
+        read(with_footer(file.clone(), |f| f.gbo_table_start = len)),
+        "past the footer",
+    );
+    assert_error(
+        read(with_footer(file.clone(), |f| {
+            f.gbo_table_start = u64::MAX - 3
+        })),
+        "overflows",
+    );
+    assert_error(
+        read(with_footer(file.clone(), |f| {
+            f.num_global_buffers = u32::MAX
+        })),
+        "past the footer",
+    );
+    assert_error(
+        read(with_footer(file.clone(), |f| f.num_columns = u32::MAX)),
+        "overlaps",
+    );
+    assert_error(
+        read(with_footer(file.clone(), |f| f.cmo_table_start = len * 2)),
+        "overlaps",
+    );
+    assert_error(
+        read(with_footer(file.clone(), |f| f.num_global_buffers = 0)),
+        "no global buffers",
+    );
 }
 
 #[test]
@@ -247,7 +314,10 @@ fn page_buffer_shorter_than_declared() {
 #[test]
 fn missing_encodings() {
     let file = valid_file();
-    assert_error(read(with_column(&file, 0, |c| c.encoding = None)), "missing its encoding");
+    assert_error(
+        read(with_column(&file, 0, |c| c.encoding = None)),
+        "missing its encoding",
+    );
     let no_page_encoding = with_column(&file, 1, |c| c.pages[0].encoding = None);
     assert!(read(no_page_encoding).is_err());
 }
@@ -267,9 +337,11 @@ fn a_huge_all_null_page_is_refused_not_allocated() {
             value: all_nulls.encode_to_vec(),
         };
         c.pages[0].encoding = Some(lancer_file::proto::Encoding {
-            location: Some(lancer_file::proto::encoding::Location::Direct(lancer_file::proto::DirectEncoding {
-                encoding: any.encode_to_vec(),
-            })),
+            location: Some(lancer_file::proto::encoding::Location::Direct(
+                lancer_file::proto::DirectEncoding {
+                    encoding: any.encode_to_vec(),
+                },
+            )),
         });
     });
     // The other column no longer matches the row count, so opening the read fails cleanly.

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use futures::TryStreamExt;
-use lancer_file::{FileReader, FileWriter, FileWriterOptions, LanceSchema, Projection, ReadOptions};
+use lancer_file::{
+    FileReader, FileWriter, FileWriterOptions, LanceSchema, Projection, ReadOptions,
+};
 use lancer_testkit::compare::assert_batches_equal;
 use lancer_testkit::random::{Shape, random_batch};
 use lancer_testkit::strategy::any_field;
@@ -16,7 +18,9 @@ use object_store::path::Path;
 use proptest::prelude::*;
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
 }
 
 async fn write(store: &Arc<InMemory>, batches: &[RecordBatch], page_bytes: usize) -> Path {
@@ -28,14 +32,22 @@ async fn write(store: &Arc<InMemory>, batches: &[RecordBatch], page_bytes: usize
         writer.write_batch(batch).await.unwrap();
     }
     let written = writer.finish().await.unwrap();
-    assert_eq!(written.num_rows, batches.iter().map(|b| b.num_rows() as u64).sum::<u64>());
+    assert_eq!(
+        written.num_rows,
+        batches.iter().map(|b| b.num_rows() as u64).sum::<u64>()
+    );
     path
 }
 
 async fn read(store: &Arc<InMemory>, path: &Path, options: ReadOptions) -> RecordBatch {
     let reader = FileReader::open(store.clone(), path).await.unwrap();
     let schema = reader.projected_schema(&Projection::All).unwrap();
-    let batches: Vec<RecordBatch> = reader.read_stream(options).unwrap().try_collect().await.unwrap();
+    let batches: Vec<RecordBatch> = reader
+        .read_stream(options)
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
     let projected = batches.first().map(|b| b.schema()).unwrap_or(schema);
     arrow_select::concat::concat_batches(&projected, &batches).unwrap()
 }
@@ -81,7 +93,11 @@ proptest! {
 
 fn string_batch(values: Vec<String>) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8, false)]));
-    RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(values)) as ArrayRef]).unwrap()
+    RecordBatch::try_new(
+        schema,
+        vec![Arc::new(StringArray::from(values)) as ArrayRef],
+    )
+    .unwrap()
 }
 
 #[test]
@@ -93,7 +109,11 @@ fn values_larger_than_a_page() {
         let reader = FileReader::open(store.clone(), &path).await.unwrap();
         // Every value is bigger than a page: one page per value.
         assert_eq!(reader.metadata().columns[0].pages.len(), 20);
-        assert_batches_equal(&read(&store, &path, ReadOptions::default()).await, &batch, "big values");
+        assert_batches_equal(
+            &read(&store, &path, ReadOptions::default()).await,
+            &batch,
+            "big values",
+        );
     });
 }
 
@@ -101,63 +121,110 @@ fn values_larger_than_a_page() {
 fn exactly_full_pages() {
     // 1024 int64 values of 8 bytes with 2048-byte pages: exactly four full pages.
     let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, false)]));
-    let batch = RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from_iter_values(0..1024)) as ArrayRef]).unwrap();
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![Arc::new(Int64Array::from_iter_values(0..1024)) as ArrayRef],
+    )
+    .unwrap();
     runtime().block_on(async {
         let store = Arc::new(InMemory::new());
         let path = write(&store, std::slice::from_ref(&batch), 2048).await;
         let reader = FileReader::open(store.clone(), &path).await.unwrap();
-        let pages: Vec<u64> = reader.metadata().columns[0].pages.iter().map(|p| p.num_values).collect();
+        let pages: Vec<u64> = reader.metadata().columns[0]
+            .pages
+            .iter()
+            .map(|p| p.num_values)
+            .collect();
         assert_eq!(pages, vec![256, 256, 256, 256]);
         for page in &reader.metadata().columns[0].pages {
-            assert_eq!(page.buffers[0].start % 64, 0, "page buffers are 64-byte aligned");
+            assert_eq!(
+                page.buffers[0].start % 64,
+                0,
+                "page buffers are 64-byte aligned"
+            );
         }
-        assert_batches_equal(&read(&store, &path, ReadOptions::default().with_batch_size(100)).await, &batch, "full pages");
+        assert_batches_equal(
+            &read(&store, &path, ReadOptions::default().with_batch_size(100)).await,
+            &batch,
+            "full pages",
+        );
     });
 }
 
 #[test]
 fn many_tiny_values_in_many_batches() {
-    let batches: Vec<RecordBatch> = (0..300).map(|i| string_batch(vec![format!("{i}")])).collect();
+    let batches: Vec<RecordBatch> = (0..300)
+        .map(|i| string_batch(vec![format!("{i}")]))
+        .collect();
     let expected = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
     runtime().block_on(async {
         let store = Arc::new(InMemory::new());
         let path = write(&store, &batches, 64).await;
         let reader = FileReader::open(store.clone(), &path).await.unwrap();
         assert!(reader.metadata().columns[0].pages.len() > 10);
-        assert_batches_equal(&read(&store, &path, ReadOptions::default().with_batch_size(7)).await, &expected, "tiny values");
+        assert_batches_equal(
+            &read(&store, &path, ReadOptions::default().with_batch_size(7)).await,
+            &expected,
+            "tiny values",
+        );
     });
 }
 
 #[test]
 fn zero_row_file_keeps_its_schema() {
-    let batch = random_batch(1, &lancer_testkit::random::every_type(), 0, &Shape::default());
+    let batch = random_batch(
+        1,
+        &lancer_testkit::random::every_type(),
+        0,
+        &Shape::default(),
+    );
     runtime().block_on(async {
         let store = Arc::new(InMemory::new());
         let path = write(&store, std::slice::from_ref(&batch), 1 << 20).await;
         let reader = FileReader::open(store.clone(), &path).await.unwrap();
         assert_eq!(reader.num_rows(), 0);
         assert!(reader.metadata().columns.iter().all(|c| c.pages.is_empty()));
-        assert_eq!(reader.schema().to_arrow().unwrap().fields(), batch.schema().fields());
+        assert_eq!(
+            reader.schema().to_arrow().unwrap().fields(),
+            batch.schema().fields()
+        );
     });
 }
 
 #[test]
 fn field_ids_come_from_the_caller() {
     // A file written for a Merge holds only the new field, with the dataset's id.
-    let schema = Arc::new(Schema::new(vec![Field::new("name_len", DataType::Int64, true)]));
-    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(vec![5, 3])) as ArrayRef]).unwrap();
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "name_len",
+        DataType::Int64,
+        true,
+    )]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(Int64Array::from(vec![5, 3])) as ArrayRef],
+    )
+    .unwrap();
     let mut lance = LanceSchema::from_arrow(&schema).unwrap();
     lance.assign_ids(2);
     runtime().block_on(async {
         let store = Arc::new(InMemory::new());
         let path = Path::from("merge.lance");
-        let mut writer = FileWriter::try_new(store.clone(), path.clone(), lance, FileWriterOptions::default()).unwrap();
+        let mut writer = FileWriter::try_new(
+            store.clone(),
+            path.clone(),
+            lance,
+            FileWriterOptions::default(),
+        )
+        .unwrap();
         writer.write_batch(&batch).await.unwrap();
         let written = writer.finish().await.unwrap();
         assert_eq!(written.schema.field_ids(), vec![2]);
         let reader = FileReader::open(store.clone(), &path).await.unwrap();
         assert_eq!(reader.schema().field_ids(), vec![2]);
-        let got = reader.read_all(ReadOptions::default().with_projection(Projection::FieldIds(vec![2]))).await.unwrap();
+        let got = reader
+            .read_all(ReadOptions::default().with_projection(Projection::FieldIds(vec![2])))
+            .await
+            .unwrap();
         assert_batches_equal(&got, &batch, "by field id");
     });
 }

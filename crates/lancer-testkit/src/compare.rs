@@ -29,7 +29,13 @@ fn decode_column(field: &Field, column: &ArrayRef) -> (Field, ArrayRef) {
 
 /// The type with every dictionary (at any depth) replaced by its value type.
 fn without_dictionaries(data_type: &DataType) -> DataType {
-    let field = |f: &Arc<Field>| Arc::new(f.as_ref().clone().with_data_type(without_dictionaries(f.data_type())));
+    let field = |f: &Arc<Field>| {
+        Arc::new(
+            f.as_ref()
+                .clone()
+                .with_data_type(without_dictionaries(f.data_type())),
+        )
+    };
     match data_type {
         DataType::Dictionary(_, value) => without_dictionaries(value),
         DataType::List(item) => DataType::List(field(item)),

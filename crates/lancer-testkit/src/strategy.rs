@@ -9,11 +9,26 @@ use proptest::prelude::*;
 pub fn fixed_width_type() -> impl Strategy<Value = DataType> {
     use DataType::*;
     prop_oneof![
-        Just(Int8), Just(Int16), Just(Int32), Just(Int64), Just(UInt8), Just(UInt16), Just(UInt32), Just(UInt64),
-        Just(Float16), Just(Float32), Just(Float64), Just(Date32), Just(Date64),
-        Just(Time32(TimeUnit::Millisecond)), Just(Time64(TimeUnit::Nanosecond)),
-        Just(Timestamp(TimeUnit::Microsecond, None)), Just(Timestamp(TimeUnit::Second, Some("UTC".into()))),
-        Just(Duration(TimeUnit::Millisecond)), Just(Decimal128(18, 3)), Just(Decimal256(40, 5)),
+        Just(Int8),
+        Just(Int16),
+        Just(Int32),
+        Just(Int64),
+        Just(UInt8),
+        Just(UInt16),
+        Just(UInt32),
+        Just(UInt64),
+        Just(Float16),
+        Just(Float32),
+        Just(Float64),
+        Just(Date32),
+        Just(Date64),
+        Just(Time32(TimeUnit::Millisecond)),
+        Just(Time64(TimeUnit::Nanosecond)),
+        Just(Timestamp(TimeUnit::Microsecond, None)),
+        Just(Timestamp(TimeUnit::Second, Some("UTC".into()))),
+        Just(Duration(TimeUnit::Millisecond)),
+        Just(Decimal128(18, 3)),
+        Just(Decimal256(40, 5)),
         (1i32..9).prop_map(FixedSizeBinary),
         Just(Boolean),
     ]
@@ -36,14 +51,20 @@ pub fn leaf_type() -> impl Strategy<Value = DataType> {
 pub fn any_type() -> impl Strategy<Value = DataType> {
     leaf_type().prop_recursive(3, 12, 3, |inner| {
         prop_oneof![
-            inner.clone().prop_map(|t| DataType::List(Arc::new(Field::new("item", t, true)))),
-            inner.clone().prop_map(|t| DataType::LargeList(Arc::new(Field::new("item", t, true)))),
+            inner
+                .clone()
+                .prop_map(|t| DataType::List(Arc::new(Field::new("item", t, true)))),
+            inner
+                .clone()
+                .prop_map(|t| DataType::LargeList(Arc::new(Field::new("item", t, true)))),
             prop::collection::vec((inner, any::<bool>()), 1..4).prop_map(|children| {
                 DataType::Struct(Fields::from(
                     children
                         .into_iter()
                         .enumerate()
-                        .map(|(i, (t, nullable))| Field::new(format!("f{i}"), t.clone(), nullable || t == DataType::Null))
+                        .map(|(i, (t, nullable))| {
+                            Field::new(format!("f{i}"), t.clone(), nullable || t == DataType::Null)
+                        })
                         .collect::<Vec<_>>(),
                 ))
             }),

@@ -63,6 +63,8 @@ impl PageIo {
     }
 }
 
+type Fetch = tokio::task::JoinHandle<Result<Arc<Vec<Bytes>>>>;
+
 /// Reads values of one column.
 pub(crate) struct ColumnCursor {
     column: usize,
@@ -71,6 +73,18 @@ pub(crate) struct ColumnCursor {
     /// First value of each page, plus the total at the end.
     starts: Vec<u64>,
     loaded: Option<(usize, Arc<Vec<Bytes>>)>,
+    /// The next page, already being fetched while the current one is decoded.
+    prefetch: Option<(usize, Fetch)>,
+    /// Values past this are never read, so pages past it are not prefetched.
+    limit: u64,
+}
+
+impl Drop for ColumnCursor {
+    fn drop(&mut self) {
+        if let Some((_, fetch)) = self.prefetch.take() {
+            fetch.abort();
+        }
+    }
 }
 
 impl ColumnCursor {
@@ -101,6 +115,8 @@ impl ColumnCursor {
             info,
             starts,
             loaded: None,
+            prefetch: None,
+            limit: u64::MAX,
         })
     }
 
@@ -136,8 +152,29 @@ impl ColumnCursor {
                 return Ok(buffers.clone());
             }
         }
-        let buffers = io.fetch(&self.info.pages[page]).await?;
+        let buffers = match self.prefetch.take() {
+            Some((next, fetch)) if next == page => match fetch.await {
+                Ok(result) => result?,
+                Err(_) => io.fetch(&self.info.pages[page]).await?,
+            },
+            other => {
+                if let Some((_, fetch)) = other {
+                    fetch.abort();
+                }
+                io.fetch(&self.info.pages[page]).await?
+            }
+        };
         self.loaded = Some((page, buffers.clone()));
+        // Sequential reads want the next page next: start fetching it now so its IO overlaps
+        // with decoding this one (only inside a tokio runtime).
+        let next = page + 1;
+        if next < self.info.pages.len() && self.starts[next] < self.limit {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let (io, info) = (io.clone(), self.info.clone());
+                let fetch = runtime.spawn(async move { io.fetch(&info.pages[next]).await });
+                self.prefetch = Some((next, fetch));
+            }
+        }
         Ok(buffers)
     }
 
@@ -383,6 +420,23 @@ impl FieldCursor {
             }
         }
         .boxed()
+    }
+
+    /// Declares that values at or past `limit` of this (top-level) field are never read, so
+    /// its columns do not prefetch pages beyond it.
+    pub(crate) fn set_limit(&mut self, limit: u64) {
+        match self {
+            FieldCursor::Values { column, .. } => column.limit = limit,
+            FieldCursor::Struct {
+                header, children, ..
+            } => {
+                header.limit = limit;
+                for child in children {
+                    child.set_limit(limit);
+                }
+            }
+            FieldCursor::List { offsets, .. } => offsets.limit = limit,
+        }
     }
 
     /// The column index of the field's first column.

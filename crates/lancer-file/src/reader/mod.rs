@@ -279,14 +279,16 @@ impl FileReader {
         let mut cursors = Vec::with_capacity(first_columns.len());
         for (field, first) in schema.fields().iter().zip(first_columns) {
             let mut next = first;
-            cursors.push(FieldCursor::new(
+            let mut cursor = FieldCursor::new(
                 field,
                 field.name().clone(),
                 &self.columns,
                 &mut next,
                 num_rows,
-            )?);
-            debug_assert_eq!(cursors.last().map(FieldCursor::first_column), Some(first));
+            )?;
+            debug_assert_eq!(cursor.first_column(), first);
+            cursor.set_limit(rows.end);
+            cursors.push(cursor);
         }
         let path = self.io.path.clone();
         let batch = options.batch_size as u64;

@@ -44,8 +44,8 @@ impl Default for FileWriterOptions {
     fn default() -> Self {
         FileWriterOptions {
             page_bytes: 8 * 1024 * 1024,
-            upload_chunk_bytes: 16 * 1024 * 1024,
-            max_concurrent_uploads: 8,
+            upload_chunk_bytes: 8 * 1024 * 1024,
+            max_concurrent_uploads: 4,
         }
     }
 }
@@ -59,13 +59,14 @@ impl FileWriterOptions {
     }
 
     /// Size of the parts of a multipart upload, and the size from which a file is uploaded
-    /// in parts rather than with one put (default 16 MiB; S3 needs at least 5 MiB).
+    /// in parts rather than with one put (default 8 MiB; S3 needs at least 5 MiB). Memory held
+    /// for uploads is at most this times [`with_max_concurrent_uploads`](Self::with_max_concurrent_uploads).
     pub fn with_upload_chunk_bytes(mut self, bytes: usize) -> Self {
         self.upload_chunk_bytes = bytes.max(1);
         self
     }
 
-    /// Parts uploaded concurrently (default 8).
+    /// Parts uploaded concurrently (default 4).
     pub fn with_max_concurrent_uploads(mut self, n: usize) -> Self {
         self.max_concurrent_uploads = n.max(1);
         self
@@ -454,8 +455,9 @@ impl ColumnWriter {
         if array.is_empty() {
             return;
         }
-        // An array much larger than a page is cut into page-sized row ranges.
-        let pieces = estimate.div_ceil(page_bytes).max(1);
+        // An array larger than a page is cut into pieces of at least a page each; those
+        // become pages straight from the caller's buffers.
+        let pieces = (estimate / page_bytes).max(1);
         let rows_per_piece = array.len().div_ceil(pieces);
         let mut offset = 0;
         while offset < array.len() {
@@ -470,11 +472,29 @@ impl ColumnWriter {
                 };
                 (piece, bytes)
             };
-            self.queued_bytes += bytes;
-            self.queue.push(piece);
-            if self.queued_bytes >= page_bytes {
-                self.queued_bytes = 0;
-                jobs.push(Job { column: index, arrays: std::mem::take(&mut self.queue) });
+            if self.queue.is_empty() && bytes >= page_bytes {
+                jobs.push(Job {
+                    column: index,
+                    arrays: vec![piece],
+                });
+            } else {
+                // Queued data may wait for many batches: hold a compact copy rather than a
+                // slice that pins the caller's (possibly much larger) buffers.
+                let piece = if piece.get_buffer_memory_size() > 2 * bytes + 4096 {
+                    // A copy that fails (offset overflow) is no worse than the slice itself.
+                    lancer_encoding::compact(&piece).unwrap_or(piece)
+                } else {
+                    piece
+                };
+                self.queued_bytes += bytes;
+                self.queue.push(piece);
+                if self.queued_bytes >= page_bytes {
+                    self.queued_bytes = 0;
+                    jobs.push(Job {
+                        column: index,
+                        arrays: std::mem::take(&mut self.queue),
+                    });
+                }
             }
             offset += len;
         }
