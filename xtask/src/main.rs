@@ -99,6 +99,14 @@ fn test(args: &[String]) -> Result<(), String> {
     doc.args(["test", "--workspace", "--doc"]);
     full_run(&mut doc);
     run(&mut doc)?;
+    // Examples are documentation: they must run, not just build.
+    let scratch = root().join("target/xtask-examples");
+    std::fs::create_dir_all(&scratch)
+        .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+    run(cargo()
+        .current_dir(root())
+        .args(["run", "-p", "lancer-file", "--example", "roundtrip", "--"])
+        .arg(scratch.join("roundtrip.lance")))?;
     if fuzz_seconds > 0 {
         fuzz::run(&["--seconds".to_string(), fuzz_seconds.to_string()])?;
     }
