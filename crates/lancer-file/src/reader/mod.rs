@@ -65,6 +65,11 @@ impl ReadOptions {
         self
     }
 
+    /// The projection.
+    pub fn projection(&self) -> &Projection {
+        &self.projection
+    }
+
     /// Rows per batch (default 8192).
     pub fn with_batch_size(mut self, rows: usize) -> Self {
         self.batch_size = rows.max(1);
