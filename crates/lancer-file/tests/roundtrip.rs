@@ -41,15 +41,10 @@ async fn write(store: &Arc<InMemory>, batches: &[RecordBatch], page_bytes: usize
 
 async fn read(store: &Arc<InMemory>, path: &Path, options: ReadOptions) -> RecordBatch {
     let reader = FileReader::open(store.clone(), path).await.unwrap();
-    let schema = reader.projected_schema(&Projection::All).unwrap();
-    let batches: Vec<RecordBatch> = reader
-        .read_stream(options)
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
-    let projected = batches.first().map(|b| b.schema()).unwrap_or(schema);
-    arrow_select::concat::concat_batches(&projected, &batches).unwrap()
+    let schema = reader.projected_schema(options.projection()).unwrap();
+    let stream = reader.read_stream(options).unwrap();
+    let batches: Vec<RecordBatch> = stream.try_collect().await.unwrap();
+    arrow_select::concat::concat_batches(&schema, &batches).unwrap()
 }
 
 proptest! {
