@@ -62,6 +62,14 @@ impl Error {
         }
     }
 
+    /// A schema error, prefixed with the field it concerns.
+    pub(crate) fn in_field(self, field: impl std::fmt::Display) -> Error {
+        match self {
+            Error::Schema(message) => Error::Schema(format!("field {field}: {message}")),
+            other => other,
+        }
+    }
+
     /// The error without the file context.
     pub fn root(&self) -> &Error {
         match self {

@@ -223,3 +223,78 @@ fn field_ids_come_from_the_caller() {
         assert_batches_equal(&got, &batch, "by field id");
     });
 }
+
+#[test]
+fn types_2_0_cannot_store_are_refused_naming_column_and_type() {
+    use arrow_schema::{Fields, UnionFields, UnionMode};
+    let entries = Field::new(
+        "entries",
+        DataType::Struct(Fields::from(vec![
+            Field::new("key", DataType::Utf8, false),
+            Field::new("value", DataType::Int32, true),
+        ])),
+        false,
+    );
+    let union = DataType::Union(
+        UnionFields::try_new(vec![0], vec![Field::new("i", DataType::Int32, true)]).unwrap(),
+        UnionMode::Dense,
+    );
+    for (field, needle) in [
+        (
+            Field::new("m", DataType::Map(Arc::new(entries), false), true),
+            "maps need file version 2.2",
+        ),
+        (Field::new("u", union, true), "unions"),
+        (Field::new("v", DataType::Utf8View, true), "view type"),
+        (Field::new("b", DataType::BinaryView, true), "view type"),
+    ] {
+        let schema = Schema::new(vec![field.clone()]);
+        let result = LanceSchema::from_arrow(&schema)
+            .map_err(|e| e.to_string())
+            .and_then(|lance| {
+                FileWriter::try_new(
+                    Arc::new(InMemory::new()),
+                    Path::from("x.lance"),
+                    lance,
+                    FileWriterOptions::default(),
+                )
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+            });
+        let message = result.expect_err("refused");
+        assert!(
+            message.contains(&format!("`{}`", field.name())) || message.contains(field.name()),
+            "{message}"
+        );
+        assert!(
+            message.contains(needle) || message.contains("no Lance logical type"),
+            "{message}"
+        );
+    }
+    // Struct values that are null: refused when the batch arrives, naming the column.
+    let fields = Fields::from(vec![Field::new("x", DataType::Int32, true)]);
+    let x: ArrayRef = Arc::new(arrow_array::Int32Array::from(vec![1, 2]));
+    let structs =
+        arrow_array::StructArray::new(fields.clone(), vec![x], Some(vec![true, false].into()));
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "s",
+        DataType::Struct(fields),
+        true,
+    )]));
+    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(structs) as ArrayRef]).unwrap();
+    runtime().block_on(async {
+        let lance = LanceSchema::from_arrow(&schema).unwrap();
+        let mut writer = FileWriter::try_new(
+            Arc::new(InMemory::new()),
+            Path::from("s.lance"),
+            lance,
+            FileWriterOptions::default(),
+        )
+        .unwrap();
+        let message = writer.write_batch(&batch).await.unwrap_err().to_string();
+        assert!(
+            message.contains("`s`") && message.contains("struct validity"),
+            "{message}"
+        );
+    });
+}

@@ -48,9 +48,16 @@ pub fn logical_type_of(data_type: &DataType) -> Result<String> {
         Float16 => "halffloat".into(),
         Float32 => "float".into(),
         Float64 => "double".into(),
-        Utf8 | Utf8View => "string".into(),
+        Utf8 => "string".into(),
         LargeUtf8 => "large_string".into(),
-        Binary | BinaryView => "binary".into(),
+        Binary => "binary".into(),
+        // pylance 14 names views `string`/`binary` but cannot write them into 2.0 files;
+        // refusing here gives the caller a clear message instead of a type mismatch later.
+        Utf8View | BinaryView => {
+            return Err(Error::Schema(format!(
+                "Arrow type {data_type} (a view type) cannot be stored in Lance 2.0 files; cast it to utf8 or binary first"
+            )));
+        }
         LargeBinary => "large_binary".into(),
         FixedSizeBinary(n) => format!("fixed_size_binary:{n}"),
         Date32 => "date32:day".into(),

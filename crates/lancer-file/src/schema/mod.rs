@@ -43,12 +43,9 @@ impl FieldEncoding {
     fn of(data_type: &DataType) -> Self {
         match data_type {
             DataType::Null | DataType::Struct(_) => FieldEncoding::None,
-            DataType::Utf8
-            | DataType::LargeUtf8
-            | DataType::Binary
-            | DataType::LargeBinary
-            | DataType::Utf8View
-            | DataType::BinaryView => FieldEncoding::VarBinary,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary => {
+                FieldEncoding::VarBinary
+            }
             DataType::Dictionary(_, _) => FieldEncoding::Dictionary,
             _ => FieldEncoding::Plain,
         }
@@ -119,7 +116,7 @@ impl LanceField {
             name: field.name().clone(),
             id: -1,
             logical_type: logical_type_of(data_type)
-                .map_err(|e| Error::Schema(format!("field `{}`: {e}", field.name())))?,
+                .map_err(|e| e.in_field(format!("`{}`", field.name())))?,
             nullable: field.is_nullable(),
             metadata,
             children,
@@ -137,7 +134,7 @@ impl LanceField {
             .map(LanceField::to_arrow)
             .collect::<Result<Vec<_>>>()?;
         let data_type = arrow_type_of(&self.logical_type, &children)
-            .map_err(|e| Error::Schema(format!("field `{}` (id {}): {e}", self.name, self.id)))?;
+            .map_err(|e| e.in_field(format!("`{}` (id {})", self.name, self.id)))?;
         let metadata: HashMap<String, String> = self
             .metadata
             .iter()
