@@ -419,6 +419,7 @@ fn type_url_matches(type_url: &str, expected: &str) -> bool {
 }
 
 /// Builds `Encoding.direct(Any{type_url, value})`.
+#[cfg(feature = "store")]
 pub(crate) fn direct_encoding(type_url: &str, message: &impl Message) -> proto::Encoding {
     let any = proto::Any {
         type_url: type_url.to_string(),
