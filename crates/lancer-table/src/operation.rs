@@ -336,8 +336,9 @@ impl Transaction {
             } => Op::Overwrite(pb::Overwrite {
                 fragments: fragments_to_proto(fragments),
                 schema: schema.to_proto().fields,
-                // pylance leaves schema metadata out of the transaction; so does lancer.
-                schema_metadata: BTreeMap::new(),
+                // pylance leaves this empty; lancer keeps it, so the transaction alone says
+                // everything about the schema.
+                schema_metadata: schema.metadata.clone(),
                 config_upsert_values: config_upsert.clone(),
                 initial_bases: Vec::new(),
             }),
@@ -348,7 +349,7 @@ impl Transaction {
             } => Op::Merge(pb::Merge {
                 fragments: fragments_to_proto(fragments),
                 schema: schema.to_proto().fields,
-                schema_metadata: BTreeMap::new(),
+                schema_metadata: schema.metadata.clone(),
                 preserves_nullability: *preserves_nullability,
             }),
             Operation::Delete {
@@ -498,5 +499,32 @@ impl Transaction {
             operation,
             properties: message.transaction_properties,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (found by the transaction_decode fuzz target): an Overwrite transaction
+    /// carrying schema metadata lost it when written back.
+    #[test]
+    fn overwrite_schema_metadata_survives_a_round_trip() {
+        let mut schema = LanceSchema::default();
+        schema.metadata.insert(String::new(), Vec::new());
+        let transaction = Transaction {
+            read_version: 0,
+            uuid: String::new(),
+            operation: Operation::Overwrite {
+                fragments: Vec::new(),
+                schema,
+                config_upsert: BTreeMap::new(),
+            },
+            properties: BTreeMap::new(),
+        };
+        assert_eq!(
+            Transaction::decode(&transaction.encode().unwrap()).unwrap(),
+            transaction
+        );
     }
 }
