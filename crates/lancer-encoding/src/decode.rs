@@ -105,38 +105,40 @@ pub fn decode_list_offsets(page: PageSource<'_>, range: Range<usize>) -> Result<
 
 /// Builds a list (or large list) array from decoded offsets and its items.
 pub fn assemble_list(data_type: &DataType, slice: ListSlice, items: ArrayRef) -> Result<ArrayRef> {
-    let base = slice.offsets.first().copied().unwrap_or(0);
-    let relative = slice.offsets.iter().map(|o| o - base);
-    let data = match data_type {
-        DataType::List(_) => {
-            let offsets = relative
-                .map(|o| {
-                    i32::try_from(o).map_err(|_| corrupt("list items overflow 32-bit offsets"))
-                })
-                .collect::<Result<Vec<i32>>>()?;
-            ArrayDataBuilder::new(data_type.clone())
-                .len(offsets.len() - 1)
-                .add_buffer(Buffer::from_vec(offsets))
-                .nulls(slice.validity)
-                .add_child_data(items.to_data())
-                .build()?
-        }
-        DataType::LargeList(_) => {
-            let offsets = relative
-                .map(|o| {
-                    i64::try_from(o).map_err(|_| corrupt("list items overflow 64-bit offsets"))
-                })
-                .collect::<Result<Vec<i64>>>()?;
-            ArrayDataBuilder::new(data_type.clone())
-                .len(offsets.len() - 1)
-                .add_buffer(Buffer::from_vec(offsets))
-                .nulls(slice.validity)
-                .add_child_data(items.to_data())
-                .build()?
-        }
+    let large = match data_type {
+        DataType::List(_) => false,
+        DataType::LargeList(_) => true,
         other => return Err(corrupt(format!("cannot assemble a list of type {other}"))),
     };
+    let len = slice.offsets.len().saturating_sub(1);
+    let data = ArrayDataBuilder::new(data_type.clone())
+        .len(len)
+        .add_buffer(arrow_offsets(&slice.offsets, large, "list items")?)
+        .nulls(slice.validity)
+        .add_child_data(items.to_data())
+        .build()?;
     Ok(make_array(data))
+}
+
+/// Arrow offsets (i32, or i64 when `large`) relative to the first position.
+fn arrow_offsets(positions: &[u64], large: bool, what: &str) -> Result<Buffer> {
+    let base = positions.first().copied().unwrap_or(0);
+    let relative = positions.iter().map(|p| p - base);
+    if large {
+        let offsets = relative
+            .map(|o| {
+                i64::try_from(o).map_err(|_| corrupt(format!("{what} overflow 64-bit offsets")))
+            })
+            .collect::<Result<Vec<i64>>>()?;
+        Ok(Buffer::from_vec(offsets))
+    } else {
+        let offsets = relative
+            .map(|o| {
+                i32::try_from(o).map_err(|_| corrupt(format!("{what} overflow 32-bit offsets")))
+            })
+            .collect::<Result<Vec<i32>>>()?;
+        Ok(Buffer::from_vec(offsets))
+    }
 }
 
 /// Builds a struct array (without validity: 2.0 files do not store struct nulls).
@@ -510,22 +512,12 @@ fn decode_binary(
     )?;
     let first = ends[0];
     let values = bytes.slice(first as usize..*ends.last().unwrap_or(&first) as usize);
-    let builder = ArrayDataBuilder::new(data_type.clone())
+    Ok(ArrayDataBuilder::new(data_type.clone())
         .len(range.len())
-        .nulls(validity);
-    let builder = if large {
-        let offsets: Vec<i64> = ends.iter().map(|e| (e - first) as i64).collect();
-        builder.add_buffer(Buffer::from_vec(offsets))
-    } else {
-        let offsets = ends
-            .iter()
-            .map(|e| {
-                i32::try_from(e - first).map_err(|_| corrupt("strings overflow 32-bit offsets"))
-            })
-            .collect::<Result<Vec<i32>>>()?;
-        builder.add_buffer(Buffer::from_vec(offsets))
-    };
-    Ok(builder.add_buffer(arrow_buffer(values)).build()?)
+        .nulls(validity)
+        .add_buffer(arrow_offsets(&ends, large, "strings")?)
+        .add_buffer(arrow_buffer(values))
+        .build()?)
 }
 
 fn decode_dictionary(

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+pub use lancer_encoding::proto::Empty;
+
 /// `google.protobuf.Any`.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct Any {
@@ -14,10 +16,6 @@ pub struct Any {
     #[prost(bytes = "vec", tag = "2")]
     pub value: Vec<u8>,
 }
-
-/// `google.protobuf.Empty`.
-#[derive(Clone, Copy, PartialEq, prost::Message)]
-pub struct Empty {}
 
 /// Encoding bytes stored elsewhere in the file (never written by pylance).
 #[derive(Clone, Copy, PartialEq, prost::Message)]

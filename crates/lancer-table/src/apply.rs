@@ -412,6 +412,15 @@ fn finish(
     Ok(())
 }
 
+/// How errors name a fragment: its id, or its position while it has none yet.
+fn label(position: usize, fragment: &Fragment) -> String {
+    if fragment.id == 0 {
+        format!("#{position}")
+    } else {
+        fragment.id.to_string()
+    }
+}
+
 fn high_water(manifest: &Manifest) -> Option<u32> {
     let largest = manifest
         .fragments
@@ -461,11 +470,7 @@ fn check_new_fragments(
     schema: &LanceSchema,
 ) -> Result<()> {
     for (i, fragment) in fragments.iter().enumerate() {
-        let label = if fragment.id == 0 {
-            format!("#{i}")
-        } else {
-            fragment.id.to_string()
-        };
+        let label = label(i, fragment);
         fragment.validate(&label)?;
         fragment.validate_fields(&label, schema)?;
     }
@@ -476,11 +481,7 @@ fn check_new_fragments(
 fn files_version(operation: &'static str, fragments: &[Fragment]) -> Result<Option<FileVersion>> {
     let mut found: Option<FileVersion> = None;
     for (i, fragment) in fragments.iter().enumerate() {
-        let label = if fragment.id == 0 {
-            format!("#{i}")
-        } else {
-            fragment.id.to_string()
-        };
+        let label = label(i, fragment);
         for (f, file) in fragment.files.iter().enumerate() {
             let Some(version) = file.version() else {
                 continue;
@@ -519,11 +520,7 @@ fn check_file_versions(
         return files_version(operation, fragments).map(|_| ());
     };
     for (i, fragment) in fragments.iter().enumerate() {
-        let label = if fragment.id == 0 {
-            format!("#{i}")
-        } else {
-            fragment.id.to_string()
-        };
+        let label = label(i, fragment);
         for (f, file) in fragment.files.iter().enumerate() {
             if let Some(version) = file.version() {
                 if version != expected {

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-pub use lancer_file::proto::Field;
+pub use lancer_file::proto::{Any, Field};
 
 /// `google.protobuf.Timestamp`.
 #[derive(Clone, Copy, PartialEq, Eq, prost::Message)]
@@ -19,17 +19,6 @@ pub struct Timestamp {
     /// Nanoseconds within the second.
     #[prost(int32, tag = "2")]
     pub nanos: i32,
-}
-
-/// `google.protobuf.Any`, as carried inside index metadata.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct Any {
-    /// Type URL.
-    #[prost(string, tag = "1")]
-    pub type_url: String,
-    /// Serialized message.
-    #[prost(bytes = "vec", tag = "2")]
-    pub value: Vec<u8>,
 }
 
 /// A UUID as 16 raw bytes.
