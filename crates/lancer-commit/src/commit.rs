@@ -1,0 +1,343 @@
+//! The commit protocol: a transaction becomes version N+1 exactly once.
+//!
+//! ```text
+//!            ┌──────────────────────────────────────────────────────────────┐
+//!            ▼                                                              │
+//!   find latest version L ──► for v in read_version+1 ..= L:                │
+//!            │                  transaction of v is mine?  ─► done (v)      │
+//!            │                  conflict matrix: Retry     ─► Rebuild       │
+//!            │                                   Conflict  ─► Conflict      │
+//!            ▼                                                              │
+//!   write _transactions/{read_version}-{uuid}.txn (first attempt)           │
+//!            ▼                                                              │
+//!   build manifest L+1 on manifest L (lancer-table)                         │
+//!            ▼                                                              │
+//!   put _versions/<L+1> if absent ──► created ─► write hint ─► done (L+1)   │
+//!            │ already exists / transient error                             │
+//!            └──────────── jittered exponential backoff ────────────────────┘
+//! ```
+//!
+//! Why it never loses or duplicates a commit:
+//! - a version exists iff its manifest exists, and the manifest is created with an atomic
+//!   create-if-absent (`PutMode::Create`), so exactly one writer wins each version;
+//! - the transaction file is written before the manifest, so every version names a
+//!   transaction other committers can check against;
+//! - every attempt starts by reading the transactions committed since the read version, so
+//!   a commit whose put succeeded but whose reply was lost (or a coordinator re-running the
+//!   same commit after a crash, with the same transaction id) finds its own version and
+//!   returns it instead of committing again;
+//! - a rebase only happens where the conflict matrix says the two changes commute; the new
+//!   manifest is always rebuilt from the latest one, so rebased appends get fresh ids.
+
+use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use lancer_table::conflict::{self, Verdict};
+use lancer_table::naming::{ManifestNaming, TRANSACTIONS_DIR};
+use lancer_table::{
+    CommitInfo, Manifest, Operation, OperationKind, Transaction, next_manifest, proto,
+};
+use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
+
+use crate::error::{CommitError, Result};
+use crate::versions::DatasetStore;
+
+/// How hard a commit tries before giving up.
+#[derive(Clone, Debug)]
+pub struct CommitOptions {
+    max_retries: u32,
+    timeout: Duration,
+    backoff_base: Duration,
+    backoff_max: Duration,
+    write_hint: bool,
+}
+
+impl Default for CommitOptions {
+    fn default() -> Self {
+        CommitOptions {
+            max_retries: 20,
+            timeout: Duration::from_secs(30 * 60),
+            backoff_base: Duration::from_millis(5),
+            backoff_max: Duration::from_secs(2),
+            write_hint: true,
+        }
+    }
+}
+
+impl CommitOptions {
+    /// Attempts after the first before giving up with
+    /// [`CommitError::RetriesExhausted`] (default 20, as pylance).
+    pub fn with_max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Total time before giving up (default 30 minutes, as pylance).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// First backoff step (default 5 ms; doubles per attempt, with full jitter).
+    pub fn with_backoff(mut self, base: Duration, max: Duration) -> Self {
+        self.backoff_base = base;
+        self.backoff_max = max.max(base);
+        self
+    }
+
+    /// Whether to update `_versions/latest_version_hint.json` after a commit (default yes).
+    pub fn with_version_hint(mut self, write: bool) -> Self {
+        self.write_hint = write;
+        self
+    }
+}
+
+/// A successful commit.
+#[derive(Clone, Debug)]
+pub struct Committed {
+    /// The version created.
+    pub version: u64,
+    /// Its manifest.
+    pub manifest: Arc<Manifest>,
+    /// Attempts it took.
+    pub attempts: u32,
+    /// The version already existed from an earlier run of the same transaction (a lost
+    /// reply or a re-run after a crash); nothing new was written.
+    pub already_committed: bool,
+}
+
+fn now() -> proto::Timestamp {
+    let elapsed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    proto::Timestamp {
+        seconds: elapsed.as_secs() as i64,
+        nanos: elapsed.subsec_nanos() as i32,
+    }
+}
+
+/// A random duration in `[0, cap)`: "full jitter", so racing committers spread out.
+fn jitter(cap: Duration) -> Duration {
+    let random = RandomState::new().hash_one(Instant::now());
+    let nanos = cap.as_nanos().max(1) as u64;
+    Duration::from_nanos(random % nanos)
+}
+
+enum Step {
+    Done(Committed),
+    /// Lost a race or hit a transient error: back off and try again.
+    Again(Option<String>),
+}
+
+impl DatasetStore {
+    /// Commits `transaction` as the next version. See the module docs for the protocol.
+    ///
+    /// `transaction.read_version` is the version the change was built on; 0 is accepted
+    /// only to create a dataset with an Overwrite. Re-running a commit with the same
+    /// transaction (same UUID) after a crash or a lost reply returns the version it created
+    /// rather than committing twice.
+    pub async fn commit(
+        &self,
+        transaction: &Transaction,
+        options: &CommitOptions,
+    ) -> Result<Committed> {
+        if transaction.read_version == 0 && transaction.operation.kind() != OperationKind::Overwrite
+        {
+            return Err(CommitError::Invalid(lancer_table::Error::InvalidOperation {
+                operation: transaction.operation.kind().name(),
+                message: "read_version 0 only creates a dataset (with an Overwrite); pass the version the change was built on".into(),
+            }));
+        }
+        let bytes = transaction.encode()?;
+        let start = Instant::now();
+        let mut attempts = 0;
+        let mut transaction_written = false;
+        let mut first_look: Option<Option<u64>> = None;
+        let mut last_error = None;
+        loop {
+            attempts += 1;
+            match self
+                .attempt(
+                    transaction,
+                    &bytes,
+                    &mut transaction_written,
+                    &mut first_look,
+                    attempts,
+                )
+                .await
+            {
+                Ok(Step::Done(committed)) => {
+                    if options.write_hint && !committed.already_committed {
+                        self.write_hint(committed.version).await;
+                    }
+                    return Ok(committed);
+                }
+                Ok(Step::Again(error)) => last_error = error.or(last_error),
+                Err(e) => return Err(e),
+            }
+            let elapsed = start.elapsed();
+            if attempts > options.max_retries || elapsed >= options.timeout {
+                return Err(CommitError::RetriesExhausted {
+                    attempts,
+                    elapsed_ms: elapsed.as_millis() as u64,
+                    last_error,
+                });
+            }
+            let exponent = (attempts - 1).min(20);
+            let cap = options
+                .backoff_base
+                .saturating_mul(1 << exponent)
+                .min(options.backoff_max);
+            tokio::time::sleep(jitter(cap).min(options.timeout.saturating_sub(elapsed))).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        transaction: &Transaction,
+        bytes: &[u8],
+        transaction_written: &mut bool,
+        first_look: &mut Option<Option<u64>>,
+        attempt: u32,
+    ) -> Result<Step> {
+        let read_version = transaction.read_version;
+        let latest = match self.latest_version().await {
+            Ok(latest) => latest,
+            Err(CommitError::Io(e)) => return Ok(Step::Again(Some(e.to_string()))),
+            Err(e) => return Err(e),
+        };
+        let seen_at_start = *first_look.get_or_insert(latest);
+        let base = match latest {
+            None if read_version != 0 => {
+                return Err(invalid(
+                    transaction,
+                    format!("read_version is {read_version}, but the dataset has no versions"),
+                ));
+            }
+            None => None,
+            Some(latest) => {
+                if read_version > latest {
+                    return Err(invalid(
+                        transaction,
+                        format!(
+                            "read_version {read_version} is newer than the latest version {latest}"
+                        ),
+                    ));
+                }
+                for version in read_version + 1..=latest {
+                    let theirs = match self.transaction(version).await {
+                        Ok(theirs) => theirs,
+                        Err(CommitError::Io(e)) => return Ok(Step::Again(Some(e.to_string()))),
+                        Err(e) => return Err(e),
+                    };
+                    if theirs.uuid == transaction.uuid {
+                        let manifest = self.manifest(version).await?;
+                        return Ok(Step::Done(Committed {
+                            version,
+                            manifest,
+                            attempts: attempt,
+                            already_committed: true,
+                        }));
+                    }
+                    if read_version == 0 && seen_at_start.is_some() {
+                        return Err(invalid(
+                            transaction,
+                            format!(
+                                "read_version 0 only creates a dataset, and this one exists (latest version {latest}); \
+                                 pass the version the change was built on"
+                            ),
+                        ));
+                    }
+                    match conflict::check(&transaction.operation, &theirs.operation, version) {
+                        Verdict::Compatible => {}
+                        Verdict::Retry(reason) => {
+                            return Err(CommitError::Rebuild {
+                                mine: transaction.operation.kind(),
+                                theirs: theirs.operation.kind(),
+                                version,
+                                read_version,
+                                reason,
+                            });
+                        }
+                        Verdict::Conflict(reason) => {
+                            return Err(CommitError::Conflict {
+                                mine: transaction.operation.kind(),
+                                theirs: theirs.operation.kind(),
+                                version,
+                                read_version,
+                                reason,
+                            });
+                        }
+                    }
+                }
+                Some(self.manifest(latest).await?)
+            }
+        };
+        if !*transaction_written {
+            let path = self.path(&format!("{TRANSACTIONS_DIR}/{}", transaction.file_name()));
+            if let Err(e) = self
+                .object_store()
+                .put(&path, PutPayload::from(bytes.to_vec()))
+                .await
+            {
+                return Ok(Step::Again(Some(e.to_string())));
+            }
+            *transaction_written = true;
+        }
+        let version = base.as_ref().map_or(1, |m| m.version + 1);
+        let restored = match &transaction.operation {
+            Operation::Restore { version } => Some((*self.manifest(*version).await?).clone()),
+            _ => None,
+        };
+        let info = CommitInfo {
+            version,
+            timestamp: now(),
+            restored,
+        };
+        let next = next_manifest(base.as_deref(), transaction, info)?;
+        let naming = self.naming().await?.unwrap_or(ManifestNaming::V2);
+        let path = self.path(&naming.path(version));
+        let options = PutOptions {
+            mode: PutMode::Create,
+            ..Default::default()
+        };
+        match self
+            .object_store()
+            .put_opts(&path, PutPayload::from(next.encode()), options)
+            .await
+        {
+            Ok(_) => {
+                let manifest = Arc::new(next);
+                self.cache_manifest(manifest.clone());
+                Ok(Step::Done(Committed {
+                    version,
+                    manifest,
+                    attempts: attempt,
+                    already_committed: false,
+                }))
+            }
+            Err(
+                object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. },
+            ) => Ok(Step::Again(None)),
+            Err(
+                e @ (object_store::Error::NotImplemented { .. }
+                | object_store::Error::NotSupported { .. }),
+            ) => Err(CommitError::UnsafeStore(format!(
+                "{} cannot create an object only if it is absent ({e}); committing there could silently lose versions",
+                self.object_store()
+            ))),
+            // The put may or may not have happened; the next attempt finds out by looking
+            // for this transaction among the committed versions.
+            Err(e) => Ok(Step::Again(Some(e.to_string()))),
+        }
+    }
+}
+
+fn invalid(transaction: &Transaction, message: String) -> CommitError {
+    CommitError::Invalid(lancer_table::Error::InvalidOperation {
+        operation: transaction.operation.kind().name(),
+        message,
+    })
+}
