@@ -88,8 +88,130 @@ fn scan_lancer(file: &Path, column: Option<&str>) {
     );
 }
 
+/// A dataset with one fragment (written by lancer), and fragment JSON for `count` more
+/// fragments over the same data file, for the commit benchmarks.
+fn commit_setup(dir: &Path, count: usize) -> PathBuf {
+    use lancer_table::{Fragment, Operation, Transaction};
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fragments_path = dir.with_extension("fragments.json");
+    runtime.block_on(async {
+        let (store, root) =
+            lancer_commit::open_store(dir.to_str().unwrap(), &Default::default()).unwrap();
+        let schema = LanceSchema::from_arrow(&reference::schema()).unwrap();
+        let name = lancer_table::naming::new_data_file_name();
+        let path = root.clone().join("data").join(name.as_str());
+        let mut writer = FileWriter::try_new(
+            store.clone(),
+            path,
+            schema.clone(),
+            FileWriterOptions::default(),
+        )
+        .unwrap();
+        writer.write_batch(&reference::batch(0, 100)).await.unwrap();
+        let written = writer.finish().await.unwrap();
+        let fields = schema.field_ids();
+        let columns = (0..fields.len() as i32).collect();
+        let file =
+            lancer_table::DataFile::new(name, fields, columns, written.version, written.size_bytes);
+        let fragment = Fragment::new(file, written.num_rows);
+        let dataset = lancer_commit::DatasetStore::new(store, root);
+        let create = Transaction::new(
+            0,
+            Operation::Overwrite {
+                fragments: vec![fragment.clone()],
+                schema,
+                config_upsert: Default::default(),
+            },
+        );
+        dataset.commit(&create, &Default::default()).await.unwrap();
+        let texts: Vec<String> = (0..count).map(|_| fragment.to_json()).collect();
+        std::fs::write(
+            &fragments_path,
+            format!(
+                "[{}]",
+                texts
+                    .iter()
+                    .map(|t| format!("{t:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .unwrap();
+    });
+    fragments_path
+}
+
+fn commit_lancer(dataset: &Path, fragments: &Path) {
+    use lancer_table::{Operation, Transaction};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let text = std::fs::read_to_string(fragments).unwrap();
+    let fragments = lancer_table::fragments_from_json(&text).unwrap();
+    let count = fragments.len();
+    let (store, root) =
+        lancer_commit::open_store(dataset.to_str().unwrap(), &Default::default()).unwrap();
+    let start = Instant::now();
+    runtime.block_on(async {
+        let dataset = lancer_commit::DatasetStore::new(store, root);
+        let read = dataset.latest_version().await.unwrap().unwrap();
+        let append = Transaction::new(read, Operation::Append { fragments });
+        dataset.commit(&append, &Default::default()).await.unwrap();
+    });
+    let seconds = start.elapsed().as_secs_f64();
+    println!(
+        "{{\"seconds\": {seconds}, \"rows\": {count}, \"peak_rss_bytes\": {}}}",
+        peak_rss_bytes()
+    );
+}
+
+fn concurrent_lancer(dataset: &Path, threads: usize, commits: usize, fragments: &Path) {
+    use lancer_table::{Operation, Transaction};
+    let text = std::fs::read_to_string(fragments).unwrap();
+    let fragment = lancer_table::fragments_from_json(&text).unwrap().remove(0);
+    let start = Instant::now();
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let (fragment, dataset) = (fragment.clone(), dataset.to_path_buf());
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    let (store, root) =
+                        lancer_commit::open_store(dataset.to_str().unwrap(), &Default::default())
+                            .unwrap();
+                    let dataset = lancer_commit::DatasetStore::new(store, root);
+                    let mut landed = 0;
+                    for _ in 0..commits {
+                        let read = dataset.latest_version().await.unwrap().unwrap();
+                        let append = Transaction::new(
+                            read,
+                            Operation::Append {
+                                fragments: vec![fragment.clone()],
+                            },
+                        );
+                        if dataset.commit(&append, &Default::default()).await.is_ok() {
+                            landed += 1;
+                        }
+                    }
+                    landed
+                })
+            })
+        })
+        .collect();
+    let landed: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    let seconds = start.elapsed().as_secs_f64();
+    println!(
+        "{{\"seconds\": {seconds}, \"rows\": {landed}, \"peak_rss_bytes\": {}}}",
+        peak_rss_bytes()
+    );
+}
+
 struct Measurement {
     seconds: f64,
+    rows: u64,
     peak_rss_bytes: u64,
 }
 
@@ -114,6 +236,7 @@ fn measure(command: &mut Command) -> Measurement {
     };
     Measurement {
         seconds: field("seconds"),
+        rows: field("rows") as u64,
         peak_rss_bytes: field("peak_rss_bytes") as u64,
     }
 }
@@ -163,6 +286,14 @@ fn main() {
         Some("scan-lancer") => {
             return scan_lancer(Path::new(&args[1]), args.get(2).map(String::as_str));
         }
+        Some("commit-lancer") => return commit_lancer(Path::new(&args[1]), Path::new(&args[2])),
+        Some("concurrent-lancer") => {
+            let (threads, commits) = (args[2].parse().unwrap(), args[3].parse().unwrap());
+            return concurrent_lancer(Path::new(&args[1]), threads, commits, Path::new(&args[4]));
+        }
+        // A misspelt measurement must not fall through to a whole benchmark run (which
+        // would spawn itself again).
+        Some(other) if !other.starts_with("--") => panic!("unknown measurement `{other}`"),
         _ => {}
     }
     let rows: usize = arg(&args, "--rows").map_or(1_000_000, |v| v.parse().unwrap());
@@ -287,6 +418,60 @@ fn main() {
             )
         },
     );
+    let mut commits: Vec<(String, Vec<Measurement>, Vec<Measurement>)> = Vec::new();
+    let commit_dir = dir.join("commit");
+    let (mut l, mut p) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        let fragments = commit_setup(&commit_dir, 1000);
+        l.push(measure(
+            Command::new(&me)
+                .arg("commit-lancer")
+                .arg(&commit_dir)
+                .arg(&fragments),
+        ));
+        let fragments = commit_setup(&commit_dir, 1000);
+        p.push(measure(
+            Command::new(&python)
+                .arg(&script)
+                .arg("commit")
+                .arg(&commit_dir)
+                .arg(&fragments),
+        ));
+    }
+    commits.push((
+        "commit latency, Append of 1,000 fragments (ms)".into(),
+        l,
+        p,
+    ));
+    let (threads, per_thread) = (
+        16,
+        arg(&args, "--commits").map_or(if rows < 200_000 { 3 } else { 10 }, |v| v.parse().unwrap()),
+    );
+    let (mut l, mut p) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        let fragments = commit_setup(&commit_dir, 1);
+        l.push(measure(
+            Command::new(&me)
+                .arg("concurrent-lancer")
+                .arg(&commit_dir)
+                .args([threads.to_string(), per_thread.to_string()])
+                .arg(&fragments),
+        ));
+        let fragments = commit_setup(&commit_dir, 1);
+        p.push(measure(
+            Command::new(&python)
+                .arg(&script)
+                .arg("concurrent")
+                .arg(&commit_dir)
+                .args([threads.to_string(), per_thread.to_string()])
+                .arg(&fragments),
+        ));
+    }
+    commits.push((
+        format!("{threads} concurrent appenders x {per_thread} commits (commits/s)"),
+        l,
+        p,
+    ));
     for _ in 0..reps {
         raw.push(raw_limits(
             &dir,
@@ -332,6 +517,27 @@ fn main() {
         "peak RSS while writing: lancer {lancer_rss:.0} MB, pylance {pylance_rss:.0} MB ({:.2}x)",
         lancer_rss / pylance_rss
     );
+    for (name, lancer, pylance) in &commits {
+        if name.contains("(ms)") {
+            let (lm, llo, lhi) = median(lancer.iter().map(|m| m.seconds * 1e3).collect());
+            let (pm, plo, phi) = median(pylance.iter().map(|m| m.seconds * 1e3).collect());
+            println!(
+                "{name:<60} lancer {lm:.1} ({llo:.1}-{lhi:.1}), pylance {pm:.1} ({plo:.1}-{phi:.1}): lancer {:.2}x faster",
+                pm / lm
+            );
+        } else {
+            let rate = |m: &Measurement| m.rows as f64 / m.seconds;
+            let (lm, llo, lhi) = median(lancer.iter().map(rate).collect());
+            let (pm, plo, phi) = median(pylance.iter().map(rate).collect());
+            let expected = (threads * per_thread) as u64;
+            let lost_l: u64 = lancer.iter().map(|m| expected - m.rows).sum();
+            let lost_p: u64 = pylance.iter().map(|m| expected - m.rows).sum();
+            println!(
+                "{name:<60} lancer {lm:.0} ({llo:.0}-{lhi:.0}), pylance {pm:.0} ({plo:.0}-{phi:.0}): lancer {:.2}x; commits lost: lancer {lost_l}, pylance {lost_p}",
+                lm / pm
+            );
+        }
+    }
     let lancer_size = std::fs::metadata(&lancer_file).unwrap().len() as f64 / 1e6;
     let pylance_size = std::fs::metadata(&pylance_file).unwrap().len() as f64 / 1e6;
     println!("file size: lancer {lancer_size:.0} MB, pylance {pylance_size:.0} MB");

@@ -58,7 +58,7 @@ impl Default for CommitOptions {
         CommitOptions {
             max_retries: 20,
             timeout: Duration::from_secs(30 * 60),
-            backoff_base: Duration::from_millis(5),
+            backoff_base: Duration::from_millis(1),
             backoff_max: Duration::from_secs(2),
             write_hint: true,
         }
@@ -79,7 +79,7 @@ impl CommitOptions {
         self
     }
 
-    /// First backoff step (default 5 ms; doubles per attempt, with full jitter).
+    /// First backoff step (default 1 ms; doubles per attempt, with full jitter).
     pub fn with_backoff(mut self, base: Duration, max: Duration) -> Self {
         self.backoff_base = base;
         self.backoff_max = max.max(base);
@@ -308,6 +308,7 @@ impl DatasetStore {
             .await
         {
             Ok(_) => {
+                self.saw_version(version);
                 let manifest = Arc::new(next);
                 self.cache_manifest(manifest.clone());
                 Ok(Step::Done(Committed {

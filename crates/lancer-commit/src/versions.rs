@@ -7,6 +7,7 @@
 //! is the truth, the hint only saves work.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -46,6 +47,9 @@ pub struct DatasetStore {
     naming: Mutex<Option<ManifestNaming>>,
     manifests: Mutex<BTreeMap<u64, Arc<Manifest>>>,
     transactions: Mutex<HashMap<u64, Arc<Transaction>>>,
+    /// The newest version this handle has seen exist. Versions are never removed, so the
+    /// latest version is found by probing upward from here without re-reading the hint.
+    known_latest: AtomicU64,
 }
 
 impl DatasetStore {
@@ -57,6 +61,7 @@ impl DatasetStore {
             naming: Mutex::new(None),
             manifests: Mutex::new(BTreeMap::new()),
             transactions: Mutex::new(HashMap::new()),
+            known_latest: AtomicU64::new(0),
         }
     }
 
@@ -160,19 +165,30 @@ impl DatasetStore {
         let Some(naming) = self.naming().await? else {
             return Ok(None);
         };
-        let start = match self.read_hint().await {
-            Some(hint) if hint > 0 && self.exists(naming, hint).await? => hint,
-            // No usable hint: the listing decides.
-            _ => match self.list_versions().await?.last() {
-                Some(entry) => entry.version,
-                None => return Ok(None),
-            },
+        let known = self.known_latest.load(Ordering::Acquire);
+        let start = if known > 0 {
+            known
+        } else {
+            match self.read_hint().await {
+                Some(hint) if hint > 0 && self.exists(naming, hint).await? => hint,
+                // No usable hint: the listing decides.
+                _ => match self.list_versions().await?.last() {
+                    Some(entry) => entry.version,
+                    None => return Ok(None),
+                },
+            }
         };
         let mut latest = start;
         while self.exists(naming, latest + 1).await? {
             latest += 1;
         }
+        self.saw_version(latest);
         Ok(Some(latest))
+    }
+
+    /// Records that `version` exists.
+    pub(crate) fn saw_version(&self, version: u64) {
+        self.known_latest.fetch_max(version, Ordering::AcqRel);
     }
 
     /// The manifest of `version`.

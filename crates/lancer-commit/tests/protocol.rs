@@ -775,3 +775,145 @@ fn read_version_rules() {
         assert_eq!(dataset.latest_version().await.unwrap(), Some(1));
     });
 }
+
+#[test]
+fn naming_schemes_are_detected_kept_and_never_mixed() {
+    use lancer_table::naming::ManifestNaming;
+    use object_store::{ObjectStoreExt, PutPayload};
+    runtime().block_on(async {
+        // A V1-named dataset (as pylance writes with enable_v2_manifest_paths=False).
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let root = Path::from("v1");
+        let v2_named = create(store.clone(), root.clone(), 2).await;
+        let bytes = store
+            .get(&v2_named.path(&ManifestNaming::V2.path(1)))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        store
+            .delete(&v2_named.path(&ManifestNaming::V2.path(1)))
+            .await
+            .unwrap();
+        store
+            .put(
+                &v2_named.path("_versions/1.manifest"),
+                PutPayload::from(bytes.clone()),
+            )
+            .await
+            .unwrap();
+        let dataset = DatasetStore::new(store.clone(), root.clone());
+        assert_eq!(dataset.naming().await.unwrap(), Some(ManifestNaming::V1));
+        let f = fragment(&store, &root, 10..11).await;
+        let committed = dataset
+            .commit(
+                &Transaction::new(1, Operation::Append { fragments: vec![f] }),
+                &CommitOptions::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(committed.version, 2);
+        store
+            .head(&dataset.path("_versions/2.manifest"))
+            .await
+            .expect("the V1 scheme is kept");
+        // Both schemes in one directory: refused.
+        store
+            .put(
+                &dataset.path(&ManifestNaming::V2.path(3)),
+                PutPayload::from(bytes),
+            )
+            .await
+            .unwrap();
+        let message = DatasetStore::new(store, root)
+            .list_versions()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("mixes manifest naming schemes"),
+            "{message}"
+        );
+    });
+}
+
+#[test]
+fn a_wrong_hint_never_hides_versions() {
+    use object_store::{ObjectStoreExt, PutPayload};
+    runtime().block_on(async {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let root = Path::from("hints");
+        let dataset = create(store.clone(), root.clone(), 2).await;
+        for read in 1..4 {
+            let f = fragment(&store, &root, 10 * read..10 * read + 1).await;
+            dataset
+                .commit(
+                    &Transaction::new(read as u64, Operation::Append { fragments: vec![f] }),
+                    &CommitOptions::default(),
+                )
+                .await
+                .unwrap();
+        }
+        let hint = dataset.path("_versions/latest_version_hint.json");
+        for bogus in [
+            &br#"{"version":2}"#[..],
+            br#"{"version":99}"#,
+            b"garbage",
+            br#"{"version":0}"#,
+        ] {
+            store
+                .put(&hint, PutPayload::from(bogus.to_vec()))
+                .await
+                .unwrap();
+            let fresh = DatasetStore::new(store.clone(), root.clone());
+            assert_eq!(
+                fresh.latest_version().await.unwrap(),
+                Some(4),
+                "hint {:?}",
+                String::from_utf8_lossy(bogus)
+            );
+        }
+        store.delete(&hint).await.unwrap();
+        assert_eq!(
+            DatasetStore::new(store, root)
+                .latest_version()
+                .await
+                .unwrap(),
+            Some(4)
+        );
+    });
+}
+
+#[test]
+fn a_store_without_create_if_absent_is_refused() {
+    runtime().block_on(async {
+        let store: Arc<dyn ObjectStore> =
+            Arc::new(common::faulty::NoConditionalPut(InMemory::new()));
+        let root = Path::from("unsafe");
+        let dataset = DatasetStore::new(store.clone(), root.clone());
+        let f = fragment(&store, &root, 0..1).await;
+        let create = Transaction::new(
+            0,
+            Operation::Overwrite {
+                fragments: vec![f],
+                schema: schema(),
+                config_upsert: Default::default(),
+            },
+        );
+        let error = dataset
+            .commit(&create, &CommitOptions::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, CommitError::UnsafeStore(_)), "{error}");
+        assert!(
+            error.to_string().contains("only if it is absent"),
+            "{error}"
+        );
+        assert_eq!(
+            dataset.latest_version().await.unwrap(),
+            None,
+            "nothing was committed"
+        );
+    });
+}
