@@ -274,17 +274,8 @@ impl DatasetStore {
                 Some(self.manifest(latest).await?)
             }
         };
-        if !*transaction_written {
-            let path = self.path(&format!("{TRANSACTIONS_DIR}/{}", transaction.file_name()));
-            if let Err(e) = self
-                .object_store()
-                .put(&path, PutPayload::from(bytes.to_vec()))
-                .await
-            {
-                return Ok(Step::Again(Some(e.to_string())));
-            }
-            *transaction_written = true;
-        }
+        // Build the next manifest before writing anything, so an invalid transaction (a
+        // Merge missing fragments, mixed file versions, ...) leaves no trace.
         let version = base.as_ref().map_or(1, |m| m.version + 1);
         let restored = match &transaction.operation {
             Operation::Restore { version } => Some((*self.manifest(*version).await?).clone()),
@@ -296,6 +287,17 @@ impl DatasetStore {
             restored,
         };
         let next = next_manifest(base.as_deref(), transaction, info)?;
+        if !*transaction_written {
+            let path = self.path(&format!("{TRANSACTIONS_DIR}/{}", transaction.file_name()));
+            if let Err(e) = self
+                .object_store()
+                .put(&path, PutPayload::from(bytes.to_vec()))
+                .await
+            {
+                return Ok(Step::Again(Some(e.to_string())));
+            }
+            *transaction_written = true;
+        }
         let naming = self.naming().await?.unwrap_or(ManifestNaming::V2);
         let path = self.path(&naming.path(version));
         let options = PutOptions {

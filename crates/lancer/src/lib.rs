@@ -1,0 +1,70 @@
+//! Lance datasets for distributed writes.
+//!
+//! Workers (threads, processes, slurm tasks, Kubernetes pods) call [`write_fragments`]
+//! to write data files straight into the dataset's storage and hand back small
+//! [`Fragment`] descriptions as JSON ([`Fragment::to_json`], identical to pylance's
+//! `FragmentMetadata.to_json()`). One coordinator parses them ([`fragments_from_json`])
+//! and commits them as one new version with [`Dataset::commit`]. Columns are added to
+//! existing fragments without rewriting data with [`DatasetFragment::merge_columns`].
+//! Everything lancer writes is a Lance dataset pylance and LanceDB read, and lancer reads
+//! theirs (file format 2.0).
+//!
+//! The distributed write, end to end:
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::sync::Arc;
+//! use arrow_array::{Int32Array, RecordBatch, RecordBatchIterator, StringArray};
+//! use arrow_schema::{DataType, Field, Schema};
+//! use lancer::{CommitParams, Dataset, Fragment, Operation, WriteParams, fragments_from_json, write_fragments};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let uri = dir.path().join("dist_write");
+//! let uri = uri.to_str().unwrap();
+//! let schema = Arc::new(Schema::new(vec![
+//!     Field::new("a", DataType::Int32, true),
+//!     Field::new("b", DataType::Utf8, true),
+//! ]));
+//! let batch = |a: Vec<i32>, b: Vec<&str>| {
+//!     RecordBatch::try_new(schema.clone(), vec![Arc::new(Int32Array::from(a)), Arc::new(StringArray::from(b))]).unwrap()
+//! };
+//!
+//! // On two workers:
+//! let reader = RecordBatchIterator::new([Ok(batch(vec![1, 2, 3], vec!["x", "y", "z"]))], schema.clone());
+//! let worker1 = write_fragments(uri, reader, &WriteParams::default()).await.unwrap();
+//! let reader = RecordBatchIterator::new([Ok(batch(vec![4, 5, 6], vec!["u", "v", "w"]))], schema.clone());
+//! let worker2 = write_fragments(uri, reader, &WriteParams::default()).await.unwrap();
+//!
+//! // The fragments travel as JSON to one coordinator, which creates the dataset.
+//! let json: Vec<String> = worker1.iter().chain(&worker2).map(Fragment::to_json).collect();
+//! let fragments: Vec<Fragment> = json.iter().map(|j| Fragment::from_json(j).unwrap()).collect();
+//! let lance_schema = lancer::LanceSchema::from_arrow(&schema).unwrap();
+//! let dataset = Dataset::commit(uri, Operation::overwrite(fragments, lance_schema), 0, &CommitParams::default())
+//!     .await
+//!     .unwrap();
+//! assert_eq!(dataset.version(), 1);
+//! assert_eq!(dataset.get_fragments().len(), 2);
+//! assert_eq!(dataset.count_rows().unwrap(), 6);
+//! let table = dataset.scan().to_batch().await.unwrap();
+//! assert_eq!(table.num_rows(), 6);
+//! # });
+//! ```
+#![deny(missing_docs)]
+
+mod dataset;
+mod deletion;
+mod error;
+mod fragment;
+mod scan;
+mod validate;
+mod write;
+
+pub use dataset::{CommitParams, Dataset, OpenParams, VersionInfo};
+pub use error::{Error, Result};
+pub use fragment::DatasetFragment;
+pub use scan::Scanner;
+pub use write::{WriteParams, write_fragments};
+
+pub use lancer_commit::{CommitError, CommitOptions, StoreOptions};
+pub use lancer_file::LanceSchema;
+pub use lancer_table::{DataFile, DeletionFile, Fragment, Operation, fragments_from_json, fragments_to_json};

@@ -1,0 +1,231 @@
+//! The worker side of a distributed write: data files under the dataset's `data/`,
+//! described by fragments that a coordinator commits later.
+
+use std::sync::Arc;
+
+use arrow_array::{RecordBatch, RecordBatchReader};
+use arrow_schema::{Schema, SchemaRef};
+use lancer_commit::{DatasetStore, StoreOptions};
+use lancer_file::{FileVersion, FileWriter, FileWriterOptions, LanceSchema};
+use lancer_table::naming::{DATA_DIR, new_data_file_name};
+use lancer_table::{DataFile, Fragment, Manifest};
+use object_store::ObjectStore;
+use object_store::path::Path;
+
+use crate::error::{Error, Result};
+
+/// How workers write fragments.
+#[derive(Clone, Debug)]
+pub struct WriteParams {
+    max_rows_per_file: usize,
+    max_bytes_per_file: u64,
+    page_bytes: usize,
+    storage_options: StoreOptions,
+    must_exist: bool,
+}
+
+impl Default for WriteParams {
+    fn default() -> Self {
+        WriteParams {
+            max_rows_per_file: 1024 * 1024,
+            max_bytes_per_file: 90 * 1024 * 1024 * 1024,
+            page_bytes: FileWriterOptions::default().page_bytes(),
+            storage_options: StoreOptions::default(),
+            must_exist: false,
+        }
+    }
+}
+
+impl WriteParams {
+    /// Start a new file (and fragment) after this many rows (default 1,048,576, as pylance).
+    pub fn with_max_rows_per_file(mut self, rows: usize) -> Self {
+        self.max_rows_per_file = rows.max(1);
+        self
+    }
+
+    /// Start a new file once a file reaches about this many bytes (default 90 GiB).
+    pub fn with_max_bytes_per_file(mut self, bytes: u64) -> Self {
+        self.max_bytes_per_file = bytes.max(1);
+        self
+    }
+
+    /// Bytes a column buffers before writing a page (default 8 MiB).
+    pub fn with_page_bytes(mut self, bytes: usize) -> Self {
+        self.page_bytes = bytes.max(1);
+        self
+    }
+
+    /// Options for the object store.
+    pub fn with_storage_options(mut self, options: StoreOptions) -> Self {
+        self.storage_options = options;
+        self
+    }
+
+    /// Refuse to write if the dataset does not exist yet (by default fragments may be
+    /// written for a dataset the coordinator will create).
+    pub fn with_must_exist(mut self, must_exist: bool) -> Self {
+        self.must_exist = must_exist;
+        self
+    }
+}
+
+/// What a worker writes against: the dataset's schema and file version, or a new one.
+pub(crate) struct Target {
+    pub(crate) store: Arc<dyn ObjectStore>,
+    pub(crate) root: Path,
+    pub(crate) schema: LanceSchema,
+    pub(crate) arrow: SchemaRef,
+}
+
+/// Refuses to write into a dataset whose data files are not a version lancer writes.
+pub(crate) fn check_writable(manifest: &Manifest) -> Result<()> {
+    lancer_table::features::check_writable(manifest)?;
+    let version = manifest.data_format.as_ref().and_then(|f| f.file_version());
+    match version {
+        Some(FileVersion::V2_0) | None => Ok(()),
+        Some(other) => Err(Error::Unsupported(format!(
+            "the dataset stores its data as Lance file version {other}, and lancer writes only 2.0 files for \
+             now (adding 2.0 files would mix versions, which pylance only accepts behind a sticky feature \
+             flag). Create the dataset with data_storage_version=\"2.0\" in pylance, or with lancer"
+        ))),
+    }
+}
+
+/// Writes the rows of `reader` as new data files of the dataset at `uri`, without
+/// committing, and returns one fragment per file (ids 0 until the coordinator commits).
+///
+/// If the dataset exists its schema (with its field ids) is used: the input's columns must
+/// match it by name and type (their order may differ). Otherwise the input's schema is the
+/// schema of the dataset the coordinator will create.
+pub async fn write_fragments(uri: &str, reader: impl RecordBatchReader, params: &WriteParams) -> Result<Vec<Fragment>> {
+    let (store, root) = lancer_commit::open_store(uri, &params.storage_options)?;
+    let dataset = DatasetStore::new(store.clone(), root.clone());
+    let input = reader.schema();
+    let target = match dataset.latest_manifest().await? {
+        Some(manifest) => {
+            check_writable(&manifest)?;
+            let arrow = manifest.schema.to_arrow_ref()?;
+            check_compatible(&input, &arrow)?;
+            Target { store, root, schema: manifest.schema.clone(), arrow }
+        }
+        None if params.must_exist => {
+            return Err(Error::NotFound(format!(
+                "{} is not a Lance dataset and must_exist was set",
+                lancer_commit::store::redact(uri)
+            )));
+        }
+        None => {
+            let schema = LanceSchema::from_arrow(&input)?;
+            let arrow = schema.to_arrow_ref()?;
+            Target { store, root, schema, arrow }
+        }
+    };
+    let mut files = FileRoller::new(&target, params);
+    for batch in reader {
+        let batch = align(batch?, &target.arrow)?;
+        files.write(&batch).await?;
+    }
+    files.finish().await
+}
+
+/// Checks that the input's columns are the dataset's (by name and type).
+fn check_compatible(input: &Schema, dataset: &Schema) -> Result<()> {
+    for field in dataset.fields() {
+        match input.field_with_name(field.name()) {
+            Ok(given) if given.data_type() == field.data_type() => {}
+            Ok(given) => {
+                return Err(Error::InvalidInput(format!(
+                    "column `{}` has type {} in the input, {} in the dataset",
+                    field.name(),
+                    given.data_type(),
+                    field.data_type()
+                )));
+            }
+            Err(_) => {
+                return Err(Error::InvalidInput(format!("the input has no column `{}`, which the dataset has", field.name())));
+            }
+        }
+    }
+    if let Some(extra) = input.fields().iter().find(|f| dataset.field_with_name(f.name()).is_err()) {
+        return Err(Error::InvalidInput(format!(
+            "the input has a column `{}` the dataset does not have (add columns with merge_columns)",
+            extra.name()
+        )));
+    }
+    Ok(())
+}
+
+/// The batch with its columns in the target's order and the target's schema.
+fn align(batch: RecordBatch, target: &SchemaRef) -> Result<RecordBatch> {
+    if batch.schema().fields() == target.fields() {
+        return Ok(RecordBatch::try_new(target.clone(), batch.columns().to_vec())?);
+    }
+    let columns = target
+        .fields()
+        .iter()
+        .map(|field| {
+            batch
+                .column_by_name(field.name())
+                .cloned()
+                .ok_or_else(|| Error::InvalidInput(format!("a batch has no column `{}`", field.name())))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(RecordBatch::try_new(target.clone(), columns)?)
+}
+
+/// Writes batches into files of at most `max_rows_per_file` rows (and about
+/// `max_bytes_per_file` bytes), one fragment per file.
+pub(crate) struct FileRoller<'a> {
+    target: &'a Target,
+    params: &'a WriteParams,
+    current: Option<(FileWriter, String)>,
+    fragments: Vec<Fragment>,
+}
+
+impl<'a> FileRoller<'a> {
+    pub(crate) fn new(target: &'a Target, params: &'a WriteParams) -> Self {
+        FileRoller { target, params, current: None, fragments: Vec::new() }
+    }
+
+    pub(crate) async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            if self.current.is_none() {
+                let name = new_data_file_name();
+                let path = self.target.root.clone().join(DATA_DIR).join(name.as_str());
+                let options = FileWriterOptions::default().with_page_bytes(self.params.page_bytes);
+                let writer = FileWriter::try_new(self.target.store.clone(), path, self.target.schema.clone(), options)?;
+                self.current = Some((writer, name));
+            }
+            let (writer, _) = self.current.as_mut().expect("opened above");
+            let room = self.params.max_rows_per_file - writer.num_rows() as usize;
+            let take = room.min(batch.num_rows() - offset);
+            writer.write_batch(&batch.slice(offset, take)).await?;
+            offset += take;
+            if writer.num_rows() as usize >= self.params.max_rows_per_file
+                || writer.bytes_written() >= self.params.max_bytes_per_file
+            {
+                self.close().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn close(&mut self) -> Result<()> {
+        let Some((writer, name)) = self.current.take() else { return Ok(()) };
+        if writer.num_rows() == 0 {
+            return Ok(writer.abort().await?);
+        }
+        let written = writer.finish().await?;
+        let fields = written.schema.field_ids();
+        let columns = (0..fields.len() as i32).collect();
+        let file = DataFile::new(name, fields, columns, written.version, written.size_bytes);
+        self.fragments.push(Fragment::new(file, written.num_rows));
+        Ok(())
+    }
+
+    pub(crate) async fn finish(mut self) -> Result<Vec<Fragment>> {
+        self.close().await?;
+        Ok(self.fragments)
+    }
+}
