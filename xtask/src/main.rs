@@ -107,6 +107,22 @@ fn test(args: &[String]) -> Result<(), String> {
         .current_dir(root())
         .args(["run", "-p", "lancer-file", "--example", "roundtrip", "--"])
         .arg(scratch.join("roundtrip.lance")))?;
+    let dataset = scratch.join("dist_write");
+    if dataset.exists() {
+        std::fs::remove_dir_all(&dataset)
+            .map_err(|e| format!("cannot clear {}: {e}", dataset.display()))?;
+    }
+    run(cargo()
+        .current_dir(root())
+        .args([
+            "run",
+            "-p",
+            "lancer",
+            "--example",
+            "distributed_write",
+            "--",
+        ])
+        .arg(&dataset))?;
     if fuzz_seconds > 0 {
         fuzz::run(&["--seconds".to_string(), fuzz_seconds.to_string()])?;
     }

@@ -775,7 +775,11 @@ fn read_version_rules() {
         assert_eq!(dataset.latest_version().await.unwrap(), Some(1));
         // Refused before anything was written: only the creation's transaction file exists.
         use futures::TryStreamExt;
-        let transactions: Vec<_> = store.list(Some(&dataset.path("_transactions"))).try_collect().await.unwrap();
+        let transactions: Vec<_> = store
+            .list(Some(&dataset.path("_transactions")))
+            .try_collect()
+            .await
+            .unwrap();
         assert_eq!(transactions.len(), 1, "{transactions:?}");
     });
 }

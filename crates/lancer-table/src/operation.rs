@@ -217,7 +217,11 @@ pub enum Operation {
 impl Operation {
     /// An Overwrite (or the creation of a dataset) with `fragments` and `schema`.
     pub fn overwrite(fragments: Vec<Fragment>, schema: LanceSchema) -> Operation {
-        Operation::Overwrite { fragments, schema, config_upsert: BTreeMap::new() }
+        Operation::Overwrite {
+            fragments,
+            schema,
+            config_upsert: BTreeMap::new(),
+        }
     }
 
     /// An Append of `fragments`.
@@ -227,10 +231,19 @@ impl Operation {
 
     /// A Merge: the complete new fragment list and schema. Appends may rebase over it when
     /// every column it adds is nullable.
-    pub fn merge(fragments: Vec<Fragment>, schema: LanceSchema, previous: &LanceSchema) -> Operation {
-        let preserves_nullability =
-            crate::schema::added_fields(&schema, previous).iter().all(|field| field.nullable);
-        Operation::Merge { fragments, schema, preserves_nullability }
+    pub fn merge(
+        fragments: Vec<Fragment>,
+        schema: LanceSchema,
+        previous: &LanceSchema,
+    ) -> Operation {
+        let preserves_nullability = crate::schema::added_fields(&schema, previous)
+            .iter()
+            .all(|field| field.nullable);
+        Operation::Merge {
+            fragments,
+            schema,
+            preserves_nullability,
+        }
     }
 
     /// The operation's kind.

@@ -108,16 +108,27 @@ impl Dataset {
         let store = Arc::new(DatasetStore::new(store, root));
         let manifest = match params.version {
             Some(version) => match store.latest_version().await? {
-                Some(latest) if version >= 1 && version <= latest => store.manifest(version).await?,
+                Some(latest) if version >= 1 && version <= latest => {
+                    store.manifest(version).await?
+                }
                 Some(latest) => {
-                    return Err(Error::NotFound(format!("{uri} has versions 1 to {latest}, not {version}")));
+                    return Err(Error::NotFound(format!(
+                        "{uri} has versions 1 to {latest}, not {version}"
+                    )));
                 }
                 None => return Err(not_a_dataset(uri)),
             },
-            None => store.latest_manifest().await?.ok_or_else(|| not_a_dataset(uri))?,
+            None => store
+                .latest_manifest()
+                .await?
+                .ok_or_else(|| not_a_dataset(uri))?,
         };
         lancer_table::features::check_readable(&manifest)?;
-        Ok(Dataset { store, manifest, uri: uri.to_string() })
+        Ok(Dataset {
+            store,
+            manifest,
+            uri: uri.to_string(),
+        })
     }
 
     /// Commits `operation`, built on `read_version`, to the dataset at `uri` and returns the
@@ -126,7 +137,12 @@ impl Dataset {
     /// By default every data file the operation adds is checked first: it exists, its size
     /// and row count match the fragment, and the schema embedded in it matches the
     /// operation. Fragment row counts left unknown by workers are filled in from the files.
-    pub async fn commit(uri: &str, operation: Operation, read_version: u64, params: &CommitParams) -> Result<Dataset> {
+    pub async fn commit(
+        uri: &str,
+        operation: Operation,
+        read_version: u64,
+        params: &CommitParams,
+    ) -> Result<Dataset> {
         let (store, root) = lancer_commit::open_store(uri, &params.storage_options)?;
         let store = Arc::new(DatasetStore::new(store, root));
         let mut transaction = Transaction::new(read_version, operation);
@@ -137,18 +153,29 @@ impl Dataset {
             validate::validate(&store, &mut transaction).await?;
         }
         let committed = store.commit(&transaction, &params.commit).await?;
-        Ok(Dataset { store, manifest: committed.manifest, uri: uri.to_string() })
+        Ok(Dataset {
+            store,
+            manifest: committed.manifest,
+            uri: uri.to_string(),
+        })
     }
 
     /// The dataset at another version.
     pub async fn checkout_version(&self, version: u64) -> Result<Dataset> {
         let latest = self.latest_version().await?;
         if version == 0 || version > latest {
-            return Err(Error::NotFound(format!("{} has versions 1 to {latest}, not {version}", self.uri)));
+            return Err(Error::NotFound(format!(
+                "{} has versions 1 to {latest}, not {version}",
+                self.uri
+            )));
         }
         let manifest = self.store.manifest(version).await?;
         lancer_table::features::check_readable(&manifest)?;
-        Ok(Dataset { store: self.store.clone(), manifest, uri: self.uri.clone() })
+        Ok(Dataset {
+            store: self.store.clone(),
+            manifest,
+            uri: self.uri.clone(),
+        })
     }
 
     /// The URI the dataset was opened with.
@@ -189,18 +216,28 @@ impl Dataset {
     /// Rows visible in this version (deleted rows excluded).
     pub fn count_rows(&self) -> Result<u64> {
         self.manifest.num_rows().ok_or_else(|| {
-            Error::Unsupported("a fragment of this version does not record its row count".to_string())
+            Error::Unsupported(
+                "a fragment of this version does not record its row count".to_string(),
+            )
         })
     }
 
     /// The fragments of this version, in order.
     pub fn get_fragments(&self) -> Vec<DatasetFragment> {
-        self.manifest.fragments.iter().map(|f| DatasetFragment::new(self.clone(), f.clone())).collect()
+        self.manifest
+            .fragments
+            .iter()
+            .map(|f| DatasetFragment::new(self.clone(), f.clone()))
+            .collect()
     }
 
     /// The fragment with id `id`.
     pub fn get_fragment(&self, id: u64) -> Option<DatasetFragment> {
-        self.manifest.fragments.iter().find(|f| f.id == id).map(|f| DatasetFragment::new(self.clone(), f.clone()))
+        self.manifest
+            .fragments
+            .iter()
+            .find(|f| f.id == id)
+            .map(|f| DatasetFragment::new(self.clone(), f.clone()))
     }
 
     /// A scan of this version (all columns, all fragments unless narrowed).
@@ -213,7 +250,8 @@ impl Dataset {
     }
 
     pub(crate) fn data_path(&self, file: &str) -> Path {
-        self.store.path(&format!("{}/{file}", lancer_table::naming::DATA_DIR))
+        self.store
+            .path(&format!("{}/{file}", lancer_table::naming::DATA_DIR))
     }
 
     pub(crate) fn fragment_metadata(&self, id: u64) -> Option<&Fragment> {

@@ -12,7 +12,9 @@ use lancer_table::{DeletionFileType, Fragment};
 
 /// The deleted row offsets of `fragment` (empty without a deletion file).
 pub(crate) async fn deleted_rows(dataset: &Dataset, fragment: &Fragment) -> Result<HashSet<u32>> {
-    let Some(deletion) = &fragment.deletion_file else { return Ok(HashSet::new()) };
+    let Some(deletion) = &fragment.deletion_file else {
+        return Ok(HashSet::new());
+    };
     let path = dataset.store.path(&deletion.path(fragment.id));
     let bytes = dataset.object_store().get(&path).await?.bytes().await?;
     let corrupt = |why: String| Error::Validation {
@@ -31,15 +33,19 @@ pub(crate) async fn deleted_rows(dataset: &Dataset, fragment: &Fragment) -> Resu
                     .column_by_name("row_id")
                     .or_else(|| batch.columns().first())
                     .ok_or_else(|| corrupt("no column".into()))?;
-                let offsets = column
-                    .as_primitive_opt::<UInt32Type>()
-                    .ok_or_else(|| corrupt(format!("row ids of type {}, expected uint32", column.data_type())))?;
+                let offsets = column.as_primitive_opt::<UInt32Type>().ok_or_else(|| {
+                    corrupt(format!(
+                        "row ids of type {}, expected uint32",
+                        column.data_type()
+                    ))
+                })?;
                 out.extend(offsets.iter().flatten());
             }
             Ok(out)
         }
         DeletionFileType::Bitmap => {
-            let bitmap = roaring::RoaringBitmap::deserialize_from(bytes.as_ref()).map_err(|e| corrupt(e.to_string()))?;
+            let bitmap = roaring::RoaringBitmap::deserialize_from(bytes.as_ref())
+                .map_err(|e| corrupt(e.to_string()))?;
             Ok(bitmap.into_iter().collect())
         }
     }

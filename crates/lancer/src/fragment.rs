@@ -56,7 +56,11 @@ impl DatasetFragment {
     /// Returns the fragment with the new file and the dataset's new schema, for a Merge
     /// commit listing every fragment. New field ids depend only on the dataset version and
     /// the new columns, so workers adding the same columns from the same version agree.
-    pub async fn merge_columns<F>(&self, mut compute: F, read_columns: &[&str]) -> Result<(Fragment, LanceSchema)>
+    pub async fn merge_columns<F>(
+        &self,
+        mut compute: F,
+        read_columns: &[&str],
+    ) -> Result<(Fragment, LanceSchema)>
     where
         F: FnMut(RecordBatch) -> std::result::Result<RecordBatch, ArrowError>,
     {
@@ -64,15 +68,16 @@ impl DatasetFragment {
         let lance_fields: Vec<_> = read_columns
             .iter()
             .map(|name| {
-                self.dataset
-                    .schema()
-                    .field(name)
-                    .cloned()
-                    .ok_or_else(|| Error::InvalidInput(format!("the dataset has no column `{name}`")))
+                self.dataset.schema().field(name).cloned().ok_or_else(|| {
+                    Error::InvalidInput(format!("the dataset has no column `{name}`"))
+                })
             })
             .collect::<Result<_>>()?;
         let arrow = Arc::new(Schema::new(
-            lance_fields.iter().map(|f| f.to_arrow()).collect::<lancer_file::Result<Vec<_>>>()?,
+            lance_fields
+                .iter()
+                .map(|f| f.to_arrow())
+                .collect::<lancer_file::Result<Vec<_>>>()?,
         ));
         let mut input = fragment_stream(
             self.dataset.clone(),
@@ -100,7 +105,16 @@ impl DatasetFragment {
                 )));
             }
             if writer.is_none() {
-                let schema = add_fields(&self.dataset.manifest, computed.schema().fields().iter().map(|f| f.as_ref().clone()).collect::<Vec<_>>().as_slice())?;
+                let schema = add_fields(
+                    &self.dataset.manifest,
+                    computed
+                        .schema()
+                        .fields()
+                        .iter()
+                        .map(|f| f.as_ref().clone())
+                        .collect::<Vec<_>>()
+                        .as_slice(),
+                )?;
                 let new_ids: Vec<i32> = computed
                     .schema()
                     .fields()
@@ -110,12 +124,20 @@ impl DatasetFragment {
                 let file_schema = schema.project_ids(&new_ids);
                 let name = new_data_file_name();
                 let path = self.dataset.store.path(&format!("{DATA_DIR}/{name}"));
-                let file = FileWriter::try_new(self.dataset.object_store().clone(), path, file_schema, FileWriterOptions::default())?;
+                let file = FileWriter::try_new(
+                    self.dataset.object_store().clone(),
+                    path,
+                    file_schema,
+                    FileWriterOptions::default(),
+                )?;
                 writer = Some((file, name, schema));
             }
             let (file, _, _) = writer.as_mut().expect("created above");
             if rows > 0 {
-                let aligned = RecordBatch::try_new(file.schema().to_arrow_ref()?, computed.columns().to_vec())?;
+                let aligned = RecordBatch::try_new(
+                    file.schema().to_arrow_ref()?,
+                    computed.columns().to_vec(),
+                )?;
                 file.write_batch(&aligned).await?;
             }
             if first && rows == 0 && input.next().await.is_none() {
@@ -136,7 +158,13 @@ impl DatasetFragment {
         let fields = written.schema.field_ids();
         let columns = (0..fields.len() as i32).collect();
         let mut fragment = self.fragment.clone();
-        fragment.files.push(DataFile::new(name, fields, columns, written.version, written.size_bytes));
+        fragment.files.push(DataFile::new(
+            name,
+            fields,
+            columns,
+            written.version,
+            written.size_bytes,
+        ));
         fragment.physical_rows = Some(written.num_rows);
         Ok((fragment, schema))
     }
@@ -164,15 +192,22 @@ impl DatasetFragment {
                 continue;
             }
             if index.insert(key.as_ref().to_vec(), row as u64).is_some() {
-                return Err(Error::InvalidInput(format!("key column `{on}` has a value twice (row {row})")));
+                return Err(Error::InvalidInput(format!(
+                    "key column `{on}` has a value twice (row {row})"
+                )));
             }
         }
-        let new_columns: Vec<usize> = (0..table.num_columns()).filter(|i| *i != key_index).collect();
+        let new_columns: Vec<usize> = (0..table.num_columns())
+            .filter(|i| *i != key_index)
+            .collect();
         let new_table = table.project(&new_columns)?;
         self.merge_columns(
             |batch| {
                 let rows = converter.convert_columns(batch.columns())?;
-                let indices: UInt64Array = rows.iter().map(|key| index.get(key.as_ref()).copied()).collect();
+                let indices: UInt64Array = rows
+                    .iter()
+                    .map(|key| index.get(key.as_ref()).copied())
+                    .collect();
                 let columns: Vec<ArrayRef> = new_table
                     .columns()
                     .iter()

@@ -67,4 +67,6 @@ pub use write::{WriteParams, write_fragments};
 
 pub use lancer_commit::{CommitError, CommitOptions, StoreOptions};
 pub use lancer_file::LanceSchema;
-pub use lancer_table::{DataFile, DeletionFile, Fragment, Operation, fragments_from_json, fragments_to_json};
+pub use lancer_table::{
+    DataFile, DeletionFile, Fragment, Operation, fragments_from_json, fragments_to_json,
+};

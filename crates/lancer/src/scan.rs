@@ -30,7 +30,14 @@ pub struct Scanner {
 
 impl Scanner {
     pub(crate) fn new(dataset: Dataset) -> Self {
-        Scanner { dataset, columns: None, limit: None, batch_size: 8192, fragments: None, parallelism: 4 }
+        Scanner {
+            dataset,
+            columns: None,
+            limit: None,
+            batch_size: 8192,
+            fragments: None,
+            parallelism: 4,
+        }
     }
 
     /// Reads only these top-level columns, in this order.
@@ -65,7 +72,9 @@ impl Scanner {
 
     /// The Arrow schema of the batches.
     pub fn schema(&self) -> Result<SchemaRef> {
-        Ok(Arc::new(projected_schema(&self.dataset, self.columns.as_deref())?.0))
+        Ok(Arc::new(
+            projected_schema(&self.dataset, self.columns.as_deref())?.0,
+        ))
     }
 
     /// The rows as a stream of batches, fragment after fragment.
@@ -77,10 +86,19 @@ impl Scanner {
             Some(ids) => {
                 for id in ids {
                     if self.dataset.fragment_metadata(*id).is_none() {
-                        return Err(Error::NotFound(format!("version {} has no fragment {id}", self.dataset.version())));
+                        return Err(Error::NotFound(format!(
+                            "version {} has no fragment {id}",
+                            self.dataset.version()
+                        )));
                     }
                 }
-                self.dataset.manifest.fragments.iter().filter(|f| ids.contains(&f.id)).cloned().collect()
+                self.dataset
+                    .manifest
+                    .fragments
+                    .iter()
+                    .filter(|f| ids.contains(&f.id))
+                    .cloned()
+                    .collect()
             }
         };
         let (dataset, batch_size) = (self.dataset.clone(), self.batch_size);
@@ -88,7 +106,9 @@ impl Scanner {
         let per_fragment = stream::iter(fragments)
             .map(move |fragment| {
                 let (dataset, schema, fields) = (dataset.clone(), schema.clone(), fields.clone());
-                read_ahead(fragment_stream(dataset, fragment, schema, fields, batch_size, true))
+                read_ahead(fragment_stream(
+                    dataset, fragment, schema, fields, batch_size, true,
+                ))
             })
             .buffered(self.parallelism)
             .flatten();
@@ -118,8 +138,12 @@ impl Scanner {
 
 /// Starts reading a fragment in the background (inside a tokio runtime), keeping a few
 /// batches ready, so several fragments are read at once while the output stays in order.
-async fn read_ahead(stream: BoxStream<'static, Result<RecordBatch>>) -> BoxStream<'static, Result<RecordBatch>> {
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return stream };
+async fn read_ahead(
+    stream: BoxStream<'static, Result<RecordBatch>>,
+) -> BoxStream<'static, Result<RecordBatch>> {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return stream;
+    };
     let (sender, mut receiver) = tokio::sync::mpsc::channel(READ_AHEAD_BATCHES);
     runtime.spawn(async move {
         let mut stream = stream;
@@ -132,21 +156,26 @@ async fn read_ahead(stream: BoxStream<'static, Result<RecordBatch>>) -> BoxStrea
     stream::poll_fn(move |cx| receiver.poll_recv(cx)).boxed()
 }
 
-fn projected_schema(dataset: &Dataset, columns: Option<&[String]>) -> Result<(Schema, Vec<LanceField>)> {
+fn projected_schema(
+    dataset: &Dataset,
+    columns: Option<&[String]>,
+) -> Result<(Schema, Vec<LanceField>)> {
     let schema = dataset.schema();
     let fields: Vec<LanceField> = match columns {
         None => schema.fields.clone(),
         Some(names) => names
             .iter()
             .map(|name| {
-                schema
-                    .field(name)
-                    .cloned()
-                    .ok_or_else(|| Error::InvalidInput(format!("the dataset has no column `{name}`")))
+                schema.field(name).cloned().ok_or_else(|| {
+                    Error::InvalidInput(format!("the dataset has no column `{name}`"))
+                })
             })
             .collect::<Result<_>>()?,
     };
-    let arrow = fields.iter().map(LanceField::to_arrow).collect::<lancer_file::Result<Vec<_>>>()?;
+    let arrow = fields
+        .iter()
+        .map(LanceField::to_arrow)
+        .collect::<lancer_file::Result<Vec<_>>>()?;
     let metadata = dataset.arrow_schema()?.metadata().clone();
     Ok((Schema::new_with_metadata(arrow, metadata), fields))
 }
@@ -165,7 +194,11 @@ pub(crate) fn fragment_stream(
         // Which file holds each projected field.
         let mut groups: Vec<(usize, Vec<(usize, i32)>)> = Vec::new();
         for (position, field) in fields.iter().enumerate() {
-            if let Some(f) = fragment.files.iter().position(|file| file.fields.contains(&field.id)) {
+            if let Some(f) = fragment
+                .files
+                .iter()
+                .position(|file| file.fields.contains(&field.id))
+            {
                 match groups.iter_mut().find(|(file, _)| *file == f) {
                     Some((_, list)) => list.push((position, field.id)),
                     None => groups.push((f, vec![(position, field.id)])),
@@ -177,20 +210,37 @@ pub(crate) fn fragment_stream(
             let file = &fragment.files[*file_index];
             let path = dataset.data_path(&file.path);
             let reader = match file.file_size_bytes {
-                Some(size) => FileReader::open_with_size(dataset.object_store().clone(), &path, size).await?,
+                Some(size) => {
+                    FileReader::open_with_size(dataset.object_store().clone(), &path, size).await?
+                }
                 None => FileReader::open(dataset.object_store().clone(), &path).await?,
             };
             let ids = members.iter().map(|(_, id)| *id).collect();
-            let options = ReadOptions::default().with_projection(Projection::FieldIds(ids)).with_batch_size(batch_size);
+            let options = ReadOptions::default()
+                .with_projection(Projection::FieldIds(ids))
+                .with_batch_size(batch_size);
             streams.push(reader.read_stream(options)?);
         }
-        let deleted = if skip_deleted { deleted_rows(&dataset, &fragment).await? } else { HashSet::new() };
+        let deleted = if skip_deleted {
+            deleted_rows(&dataset, &fragment).await?
+        } else {
+            HashSet::new()
+        };
         let rows = match fragment.physical_rows {
             Some(rows) => rows,
             None => 0,
         };
-        let state = Assembly { streams, groups, schema, offset: 0, deleted, fragment_rows: rows };
-        Ok::<_, Error>(stream::try_unfold(state, |mut state| async move { state.next().await.map(|b| b.map(|b| (b, state))) }))
+        let state = Assembly {
+            streams,
+            groups,
+            schema,
+            offset: 0,
+            deleted,
+            fragment_rows: rows,
+        };
+        Ok::<_, Error>(stream::try_unfold(state, |mut state| async move {
+            state.next().await.map(|b| b.map(|b| (b, state)))
+        }))
     };
     stream::once(setup).try_flatten().boxed()
 }
@@ -213,12 +263,16 @@ impl Assembly {
                 match stream.next().await.transpose()? {
                     None => {
                         if rows.is_some() {
-                            return Err(Error::Unsupported("the files of a fragment hold different numbers of rows".into()));
+                            return Err(Error::Unsupported(
+                                "the files of a fragment hold different numbers of rows".into(),
+                            ));
                         }
                     }
                     Some(batch) => {
                         if rows.is_some_and(|r| r != batch.num_rows()) {
-                            return Err(Error::Unsupported("the files of a fragment hold different numbers of rows".into()));
+                            return Err(Error::Unsupported(
+                                "the files of a fragment hold different numbers of rows".into(),
+                            ));
                         }
                         rows = Some(batch.num_rows());
                         for ((position, _), column) in members.iter().zip(batch.columns()) {
@@ -238,7 +292,9 @@ impl Assembly {
             let columns: Vec<ArrayRef> = columns
                 .into_iter()
                 .zip(self.schema.fields())
-                .map(|(column, field)| column.unwrap_or_else(|| new_null_array(field.data_type(), rows)))
+                .map(|(column, field)| {
+                    column.unwrap_or_else(|| new_null_array(field.data_type(), rows))
+                })
                 .collect();
             let batch = RecordBatch::try_new_with_options(
                 self.schema.clone(),
@@ -250,7 +306,9 @@ impl Assembly {
             if self.deleted.is_empty() {
                 return Ok(Some(batch));
             }
-            let keep: BooleanArray = (0..rows).map(|i| Some(!self.deleted.contains(&((start + i as u64) as u32)))).collect();
+            let keep: BooleanArray = (0..rows)
+                .map(|i| Some(!self.deleted.contains(&((start + i as u64) as u32))))
+                .collect();
             let filtered = arrow_select::filter::filter_record_batch(&batch, &keep)?;
             if filtered.num_rows() > 0 {
                 return Ok(Some(filtered));

@@ -13,7 +13,11 @@ use object_store::{ObjectStoreExt, path::Path};
 use crate::error::{Error, Result};
 
 fn problem(fragment: &str, file: &DataFile, message: impl Into<String>) -> Error {
-    Error::Validation { fragment: fragment.to_string(), file: file.path.clone(), message: message.into() }
+    Error::Validation {
+        fragment: fragment.to_string(),
+        file: file.path.clone(),
+        message: message.into(),
+    }
 }
 
 /// Validates the fragments `transaction` adds (filling unknown row counts and sizes).
@@ -31,29 +35,68 @@ pub(crate) async fn validate(store: &DatasetStore, transaction: &mut Transaction
             // Without a base version the commit refuses the Append; nothing to check here.
             let Some(base) = base else { return Ok(()) };
             for (i, fragment) in fragments.iter_mut().enumerate() {
-                check_fragment(store, &label(i, fragment), fragment, &base.schema, &HashSet::new(), true).await?;
+                check_fragment(
+                    store,
+                    &label(i, fragment),
+                    fragment,
+                    &base.schema,
+                    &HashSet::new(),
+                    true,
+                )
+                .await?;
             }
         }
-        Operation::Overwrite { fragments, schema, .. } => {
+        Operation::Overwrite {
+            fragments, schema, ..
+        } => {
             for (i, fragment) in fragments.iter_mut().enumerate() {
-                check_fragment(store, &label(i, fragment), fragment, schema, &HashSet::new(), true).await?;
+                check_fragment(
+                    store,
+                    &label(i, fragment),
+                    fragment,
+                    schema,
+                    &HashSet::new(),
+                    true,
+                )
+                .await?;
             }
         }
-        Operation::Merge { fragments, schema, .. } => {
+        Operation::Merge {
+            fragments, schema, ..
+        } => {
             if let Some(base) = base {
                 check_merge_covers(base, fragments)?;
             }
-            let existing: HashSet<i32> = base.map(|m| m.schema.field_ids().into_iter().collect()).unwrap_or_default();
+            let existing: HashSet<i32> = base
+                .map(|m| m.schema.field_ids().into_iter().collect())
+                .unwrap_or_default();
             for (i, fragment) in fragments.iter_mut().enumerate() {
                 let old = base.and_then(|m| m.fragments.iter().find(|f| f.id == fragment.id));
-                let old_paths: HashSet<String> = old.map(|f| f.files.iter().map(|d| d.path.clone()).collect()).unwrap_or_default();
-                check_fragment(store, &label(i, fragment), fragment, schema, &old_paths, false).await?;
-                for file in fragment.files.iter().filter(|f| !old_paths.contains(&f.path)) {
+                let old_paths: HashSet<String> = old
+                    .map(|f| f.files.iter().map(|d| d.path.clone()).collect())
+                    .unwrap_or_default();
+                check_fragment(
+                    store,
+                    &label(i, fragment),
+                    fragment,
+                    schema,
+                    &old_paths,
+                    false,
+                )
+                .await?;
+                for file in fragment
+                    .files
+                    .iter()
+                    .filter(|f| !old_paths.contains(&f.path))
+                {
                     if let Some(id) = file.fields.iter().find(|id| existing.contains(id)) {
                         return Err(problem(
                             &label(i, fragment),
                             file,
-                            format!("field id {id} already exists in version {}; a Merge may only add new fields", transaction.read_version),
+                            format!(
+                                "field id {id} already exists in version {}; a Merge may only add new fields",
+                                transaction.read_version
+                            ),
                         ));
                     }
                 }
@@ -63,7 +106,15 @@ pub(crate) async fn validate(store: &DatasetStore, transaction: &mut Transaction
             let schema = base.map(|m| m.schema.clone()).unwrap_or_default();
             for group in groups {
                 for (i, fragment) in group.new_fragments.iter_mut().enumerate() {
-                    check_fragment(store, &label(i, fragment), fragment, &schema, &HashSet::new(), true).await?;
+                    check_fragment(
+                        store,
+                        &label(i, fragment),
+                        fragment,
+                        &schema,
+                        &HashSet::new(),
+                        true,
+                    )
+                    .await?;
                 }
             }
         }
@@ -73,13 +124,22 @@ pub(crate) async fn validate(store: &DatasetStore, transaction: &mut Transaction
 }
 
 fn label(position: usize, fragment: &Fragment) -> String {
-    if fragment.id == 0 { format!("#{position}") } else { fragment.id.to_string() }
+    if fragment.id == 0 {
+        format!("#{position}")
+    } else {
+        fragment.id.to_string()
+    }
 }
 
 /// A Merge lists every fragment of the version it was built on, with the same row counts.
 fn check_merge_covers(base: &Manifest, fragments: &[Fragment]) -> Result<()> {
     let given: HashMap<u64, &Fragment> = fragments.iter().map(|f| (f.id, f)).collect();
-    let missing: Vec<u64> = base.fragments.iter().map(|f| f.id).filter(|id| !given.contains_key(id)).collect();
+    let missing: Vec<u64> = base
+        .fragments
+        .iter()
+        .map(|f| f.id)
+        .filter(|id| !given.contains_key(id))
+        .collect();
     if !missing.is_empty() {
         return Err(Error::InvalidInput(format!(
             "a Merge must list every fragment of version {}; missing fragment ids {missing:?}",
@@ -117,25 +177,43 @@ async fn check_fragment(
     fragment.validate(label)?;
     fragment.validate_fields(label, schema)?;
     let mut rows = fragment.physical_rows;
-    for file in fragment.files.iter_mut().filter(|f| !known_paths.contains(&f.path)) {
+    for file in fragment
+        .files
+        .iter_mut()
+        .filter(|f| !known_paths.contains(&f.path))
+    {
         let path: Path = store.path(&format!("{DATA_DIR}/{}", file.path));
         let meta = match store.object_store().head(&path).await {
             Ok(meta) => meta,
-            Err(object_store::Error::NotFound { .. }) => return Err(problem(label, file, "the data file does not exist")),
+            Err(object_store::Error::NotFound { .. }) => {
+                return Err(problem(label, file, "the data file does not exist"));
+            }
             Err(e) => return Err(e.into()),
         };
         match file.file_size_bytes {
             Some(size) if size != meta.size => {
-                return Err(problem(label, file, format!("the fragment says {size} bytes, the file has {}", meta.size)));
+                return Err(problem(
+                    label,
+                    file,
+                    format!("the fragment says {size} bytes, the file has {}", meta.size),
+                ));
             }
             Some(_) => {}
             None => file.file_size_bytes = Some(meta.size),
         }
         let reader = FileReader::open_with_size(store.object_store().clone(), &path, meta.size)
             .await
-            .map_err(|e| problem(label, file, format!("cannot be read as a Lance file: {}", e.root())))?;
+            .map_err(|e| {
+                problem(
+                    label,
+                    file,
+                    format!("cannot be read as a Lance file: {}", e.root()),
+                )
+            })?;
         let version = reader.version();
-        if FileVersion::from_manifest_numbers(file.file_major_version, file.file_minor_version) != Some(version) {
+        if FileVersion::from_manifest_numbers(file.file_major_version, file.file_minor_version)
+            != Some(version)
+        {
             return Err(problem(
                 label,
                 file,
@@ -151,7 +229,10 @@ async fn check_fragment(
                 return Err(problem(
                     label,
                     file,
-                    format!("the fragment says {expected} rows, the file has {}", reader.num_rows()),
+                    format!(
+                        "the fragment says {expected} rows, the file has {}",
+                        reader.num_rows()
+                    ),
                 ));
             }
             _ => rows = Some(reader.num_rows()),
@@ -163,7 +244,11 @@ async fn check_fragment(
         if let Some(field) = schema.walk().into_iter().find(|f| !stored.contains(&f.id)) {
             return Err(Error::Validation {
                 fragment: label.to_string(),
-                file: fragment.files.first().map(|f| f.path.clone()).unwrap_or_default(),
+                file: fragment
+                    .files
+                    .first()
+                    .map(|f| f.path.clone())
+                    .unwrap_or_default(),
                 message: format!(
                     "no data file holds field `{}` (id {}); the fragment's files must cover the dataset schema",
                     field.name, field.id
@@ -176,13 +261,30 @@ async fn check_fragment(
 
 /// The file holds each field it claims, with the schema's name and type, at the column the
 /// fragment names (for 2.0 files, where every field has its own column in pre-order).
-fn check_fields(label: &str, file: &DataFile, embedded: &LanceSchema, schema: &LanceSchema, version: FileVersion) -> Result<()> {
-    let positions: HashMap<i32, usize> = embedded.walk().iter().enumerate().map(|(i, f)| (f.id, i)).collect();
+fn check_fields(
+    label: &str,
+    file: &DataFile,
+    embedded: &LanceSchema,
+    schema: &LanceSchema,
+    version: FileVersion,
+) -> Result<()> {
+    let positions: HashMap<i32, usize> = embedded
+        .walk()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.id, i))
+        .collect();
     for (i, id) in file.fields.iter().enumerate() {
         let Some(inside) = embedded.field_by_id(*id) else {
-            return Err(problem(label, file, format!("the fragment claims field id {id}, which the file does not hold")));
+            return Err(problem(
+                label,
+                file,
+                format!("the fragment claims field id {id}, which the file does not hold"),
+            ));
         };
-        let expected = schema.field_by_id(*id).expect("checked against the schema before");
+        let expected = schema
+            .field_by_id(*id)
+            .expect("checked against the schema before");
         if inside.logical_type != expected.logical_type || inside.name != expected.name {
             return Err(problem(
                 label,
@@ -193,11 +295,17 @@ fn check_fields(label: &str, file: &DataFile, embedded: &LanceSchema, schema: &L
                 ),
             ));
         }
-        if version == FileVersion::V2_0 && file.column_indices.get(i).copied() != Some(positions[id] as i32) {
+        if version == FileVersion::V2_0
+            && file.column_indices.get(i).copied() != Some(positions[id] as i32)
+        {
             return Err(problem(
                 label,
                 file,
-                format!("field id {id} is column {} of the file, the fragment says {:?}", positions[id], file.column_indices.get(i)),
+                format!(
+                    "field id {id} is column {} of the file, the fragment says {:?}",
+                    positions[id],
+                    file.column_indices.get(i)
+                ),
             ));
         }
     }

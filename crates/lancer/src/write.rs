@@ -97,7 +97,11 @@ pub(crate) fn check_writable(manifest: &Manifest) -> Result<()> {
 /// If the dataset exists its schema (with its field ids) is used: the input's columns must
 /// match it by name and type (their order may differ). Otherwise the input's schema is the
 /// schema of the dataset the coordinator will create.
-pub async fn write_fragments(uri: &str, reader: impl RecordBatchReader, params: &WriteParams) -> Result<Vec<Fragment>> {
+pub async fn write_fragments(
+    uri: &str,
+    reader: impl RecordBatchReader,
+    params: &WriteParams,
+) -> Result<Vec<Fragment>> {
     let (store, root) = lancer_commit::open_store(uri, &params.storage_options)?;
     let dataset = DatasetStore::new(store.clone(), root.clone());
     let input = reader.schema();
@@ -106,7 +110,12 @@ pub async fn write_fragments(uri: &str, reader: impl RecordBatchReader, params: 
             check_writable(&manifest)?;
             let arrow = manifest.schema.to_arrow_ref()?;
             check_compatible(&input, &arrow)?;
-            Target { store, root, schema: manifest.schema.clone(), arrow }
+            Target {
+                store,
+                root,
+                schema: manifest.schema.clone(),
+                arrow,
+            }
         }
         None if params.must_exist => {
             return Err(Error::NotFound(format!(
@@ -117,7 +126,12 @@ pub async fn write_fragments(uri: &str, reader: impl RecordBatchReader, params: 
         None => {
             let schema = LanceSchema::from_arrow(&input)?;
             let arrow = schema.to_arrow_ref()?;
-            Target { store, root, schema, arrow }
+            Target {
+                store,
+                root,
+                schema,
+                arrow,
+            }
         }
     };
     let mut files = FileRoller::new(&target, params);
@@ -142,11 +156,18 @@ fn check_compatible(input: &Schema, dataset: &Schema) -> Result<()> {
                 )));
             }
             Err(_) => {
-                return Err(Error::InvalidInput(format!("the input has no column `{}`, which the dataset has", field.name())));
+                return Err(Error::InvalidInput(format!(
+                    "the input has no column `{}`, which the dataset has",
+                    field.name()
+                )));
             }
         }
     }
-    if let Some(extra) = input.fields().iter().find(|f| dataset.field_with_name(f.name()).is_err()) {
+    if let Some(extra) = input
+        .fields()
+        .iter()
+        .find(|f| dataset.field_with_name(f.name()).is_err())
+    {
         return Err(Error::InvalidInput(format!(
             "the input has a column `{}` the dataset does not have (add columns with merge_columns)",
             extra.name()
@@ -158,16 +179,18 @@ fn check_compatible(input: &Schema, dataset: &Schema) -> Result<()> {
 /// The batch with its columns in the target's order and the target's schema.
 fn align(batch: RecordBatch, target: &SchemaRef) -> Result<RecordBatch> {
     if batch.schema().fields() == target.fields() {
-        return Ok(RecordBatch::try_new(target.clone(), batch.columns().to_vec())?);
+        return Ok(RecordBatch::try_new(
+            target.clone(),
+            batch.columns().to_vec(),
+        )?);
     }
     let columns = target
         .fields()
         .iter()
         .map(|field| {
-            batch
-                .column_by_name(field.name())
-                .cloned()
-                .ok_or_else(|| Error::InvalidInput(format!("a batch has no column `{}`", field.name())))
+            batch.column_by_name(field.name()).cloned().ok_or_else(|| {
+                Error::InvalidInput(format!("a batch has no column `{}`", field.name()))
+            })
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(RecordBatch::try_new(target.clone(), columns)?)
@@ -184,7 +207,12 @@ pub(crate) struct FileRoller<'a> {
 
 impl<'a> FileRoller<'a> {
     pub(crate) fn new(target: &'a Target, params: &'a WriteParams) -> Self {
-        FileRoller { target, params, current: None, fragments: Vec::new() }
+        FileRoller {
+            target,
+            params,
+            current: None,
+            fragments: Vec::new(),
+        }
     }
 
     pub(crate) async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
@@ -194,7 +222,12 @@ impl<'a> FileRoller<'a> {
                 let name = new_data_file_name();
                 let path = self.target.root.clone().join(DATA_DIR).join(name.as_str());
                 let options = FileWriterOptions::default().with_page_bytes(self.params.page_bytes);
-                let writer = FileWriter::try_new(self.target.store.clone(), path, self.target.schema.clone(), options)?;
+                let writer = FileWriter::try_new(
+                    self.target.store.clone(),
+                    path,
+                    self.target.schema.clone(),
+                    options,
+                )?;
                 self.current = Some((writer, name));
             }
             let (writer, _) = self.current.as_mut().expect("opened above");
@@ -212,7 +245,9 @@ impl<'a> FileRoller<'a> {
     }
 
     async fn close(&mut self) -> Result<()> {
-        let Some((writer, name)) = self.current.take() else { return Ok(()) };
+        let Some((writer, name)) = self.current.take() else {
+            return Ok(());
+        };
         if writer.num_rows() == 0 {
             return Ok(writer.abort().await?);
         }

@@ -23,11 +23,19 @@ async fn lancer_seed_flow_is_read_exactly_by_pylance() {
         assert_eq!(got_columns, columns, "lancer, version {version}");
         assert_eq!(Value::Array(got_rows), rows, "lancer, version {version}");
     }
-    let Some(python) = oracle::python("lancer_seed_flow_is_read_exactly_by_pylance") else { return };
+    let Some(python) = oracle::python("lancer_seed_flow_is_read_exactly_by_pylance") else {
+        return;
+    };
     let seen = run_json(&python, "read_versions.py", &[&uri]);
-    for ((version, columns, rows), view) in seed_expectation().into_iter().zip(seen.as_array().unwrap()) {
+    for ((version, columns, rows), view) in
+        seed_expectation().into_iter().zip(seen.as_array().unwrap())
+    {
         assert_eq!(view["version"], version);
-        assert_eq!(view["columns"], serde_json::json!(columns), "pylance, version {version}");
+        assert_eq!(
+            view["columns"],
+            serde_json::json!(columns),
+            "pylance, version {version}"
+        );
         assert_eq!(view["rows"], rows, "pylance, version {version}");
         assert_eq!(view["storage"], "2.0");
     }
@@ -35,21 +43,37 @@ async fn lancer_seed_flow_is_read_exactly_by_pylance() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pylance_seed_flow_is_read_exactly_by_lancer() {
-    let Some(python) = oracle::python("pylance_seed_flow_is_read_exactly_by_lancer") else { return };
+    let Some(python) = oracle::python("pylance_seed_flow_is_read_exactly_by_lancer") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let uri = uri(&dir, "seed_pylance");
     let seen = run_json(&python, "seed_pylance.py", &[&uri]);
-    for ((version, columns, rows), view) in seed_expectation().into_iter().zip(seen.as_array().unwrap()) {
-        assert_eq!(view["rows"], rows, "pylance wrote what the seed says, version {version}");
+    for ((version, columns, rows), view) in
+        seed_expectation().into_iter().zip(seen.as_array().unwrap())
+    {
+        assert_eq!(
+            view["rows"], rows,
+            "pylance wrote what the seed says, version {version}"
+        );
         let (got_columns, got_rows) = lancer_view(&uri, version).await;
-        assert_eq!(got_columns, columns, "lancer reading pylance, version {version}");
-        assert_eq!(Value::Array(got_rows), rows, "lancer reading pylance, version {version}");
+        assert_eq!(
+            got_columns, columns,
+            "lancer reading pylance, version {version}"
+        );
+        assert_eq!(
+            Value::Array(got_rows),
+            rows,
+            "lancer reading pylance, version {version}"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pylance_workers_and_lancer_coordinator() {
-    let Some(python) = oracle::python("pylance_workers_and_lancer_coordinator") else { return };
+    let Some(python) = oracle::python("pylance_workers_and_lancer_coordinator") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let uri = uri(&dir, "mixed1");
     let (w1, w2) = (dir.path().join("w1.json"), dir.path().join("w2.json"));
@@ -57,10 +81,18 @@ async fn pylance_workers_and_lancer_coordinator() {
     run_json_or_nothing(&python, "worker.py", &[&uri, &w2, &"100", &"3"]);
     let mut fragments = Vec::new();
     for path in [&w1, &w2] {
-        fragments.extend(lancer::fragments_from_json(&std::fs::read_to_string(path).unwrap()).unwrap());
+        fragments
+            .extend(lancer::fragments_from_json(&std::fs::read_to_string(path).unwrap()).unwrap());
     }
     let schema = LanceSchema::from_arrow(&seed_schema()).unwrap();
-    let dataset = Dataset::commit(&uri, Operation::overwrite(fragments, schema), 0, &CommitParams::default()).await.unwrap();
+    let dataset = Dataset::commit(
+        &uri,
+        Operation::overwrite(fragments, schema),
+        0,
+        &CommitParams::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(dataset.count_rows().unwrap(), 7);
     let seen = run_json(&python, "read_versions.py", &[&uri]);
     let rows = seen[0]["rows"].as_array().unwrap();
@@ -76,7 +108,9 @@ fn run_json_or_nothing(python: &std::path::Path, name: &str, args: &[&dyn AsRef<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lancer_workers_and_pylance_coordinator() {
-    let Some(python) = oracle::python("lancer_workers_and_pylance_coordinator") else { return };
+    let Some(python) = oracle::python("lancer_workers_and_pylance_coordinator") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let uri = uri(&dir, "mixed2");
     let w1 = worker(&uri, &[1, 2], &["one", "two"]).await;
@@ -84,10 +118,18 @@ async fn lancer_workers_and_pylance_coordinator() {
     let texts: Vec<String> = w1.iter().chain(&w2).map(Fragment::to_json).collect();
     let path = dir.path().join("fragments.json");
     std::fs::write(&path, serde_json::to_string(&texts).unwrap()).unwrap();
-    let version = run_json(&python, "coordinator.py", &[&uri, &"overwrite", &"0", &path]);
+    let version = run_json(
+        &python,
+        "coordinator.py",
+        &[&uri, &"overwrite", &"0", &path],
+    );
     assert_eq!(version, 1);
     let w3 = worker(&uri, &[4], &["four"]).await;
-    std::fs::write(&path, serde_json::to_string(&w3.iter().map(Fragment::to_json).collect::<Vec<_>>()).unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        serde_json::to_string(&w3.iter().map(Fragment::to_json).collect::<Vec<_>>()).unwrap(),
+    )
+    .unwrap();
     let version = run_json(&python, "coordinator.py", &[&uri, &"append", &"1", &path]);
     assert_eq!(version, 2);
     let (_, ours) = lancer_view(&uri, 2).await;
@@ -97,13 +139,22 @@ async fn lancer_workers_and_pylance_coordinator() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn merge_columns_crosses_over() {
-    let Some(python) = oracle::python("merge_columns_crosses_over") else { return };
+    let Some(python) = oracle::python("merge_columns_crosses_over") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     // pylance adds a column to a dataset lancer made...
     let ours = uri(&dir, "lancer_made");
     let w = worker(&ours, &[1, 2, 3], &["a", "bb", "ccc"]).await;
     let schema = LanceSchema::from_arrow(&seed_schema()).unwrap();
-    Dataset::commit(&ours, Operation::overwrite(w, schema), 0, &CommitParams::default()).await.unwrap();
+    Dataset::commit(
+        &ours,
+        Operation::overwrite(w, schema),
+        0,
+        &CommitParams::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(run_json(&python, "merge_pylance.py", &[&ours]), 2);
     let (columns, rows) = lancer_view(&ours, 2).await;
     assert_eq!(columns, vec!["a", "b", "b_len"]);
@@ -112,10 +163,17 @@ async fn merge_columns_crosses_over() {
     let theirs = uri(&dir, "pylance_made");
     let path = dir.path().join("w.json");
     run_json_or_nothing(&python, "worker.py", &[&theirs, &path, &"10", &"3"]);
-    run_json(&python, "coordinator.py", &[&theirs, &"overwrite", &"0", &path]);
+    run_json(
+        &python,
+        "coordinator.py",
+        &[&theirs, &"overwrite", &"0", &path],
+    );
     let merged = add_b_len(&theirs).await;
     assert_eq!(merged.version(), 2);
     let seen = run_json(&python, "read_versions.py", &[&theirs, &"2"]);
     assert_eq!(seen[0]["columns"], serde_json::json!(["a", "b", "b_len"]));
-    assert_eq!(seen[0]["rows"][0], serde_json::json!({"a": 10, "b": "p10", "b_len": 3}));
+    assert_eq!(
+        seen[0]["rows"][0],
+        serde_json::json!({"a": 10, "b": "p10", "b_len": 3})
+    );
 }

@@ -10,25 +10,35 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, Int32Array, RecordBatch, RecordBatchIterator, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use lancer::{CommitParams, Dataset, Fragment, LanceSchema, Operation, WriteParams, write_fragments};
+use lancer::{
+    CommitParams, Dataset, Fragment, LanceSchema, Operation, WriteParams, write_fragments,
+};
 use lancer_testkit::oracle;
 use serde_json::{Value, json};
 
 pub fn seed_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![Field::new("a", DataType::Int32, true), Field::new("b", DataType::Utf8, true)]))
+    Arc::new(Schema::new(vec![
+        Field::new("a", DataType::Int32, true),
+        Field::new("b", DataType::Utf8, true),
+    ]))
 }
 
 pub fn seed_batch(a: &[i32], b: &[&str]) -> RecordBatch {
     RecordBatch::try_new(
         seed_schema(),
-        vec![Arc::new(Int32Array::from(a.to_vec())), Arc::new(StringArray::from(b.to_vec()))],
+        vec![
+            Arc::new(Int32Array::from(a.to_vec())),
+            Arc::new(StringArray::from(b.to_vec())),
+        ],
     )
     .unwrap()
 }
 
 pub async fn worker(uri: &str, a: &[i32], b: &[&str]) -> Vec<Fragment> {
     let reader = RecordBatchIterator::new([Ok(seed_batch(a, b))], seed_schema());
-    write_fragments(uri, reader, &WriteParams::default()).await.unwrap()
+    write_fragments(uri, reader, &WriteParams::default())
+        .await
+        .unwrap()
 }
 
 /// The seed flow by lancer: versions 1 (create from two workers), 2 (append), 3 (b_len).
@@ -36,12 +46,24 @@ pub async fn lancer_seed(uri: &str) -> Dataset {
     let w1 = worker(uri, &[1, 2, 3], &["x", "y", "z"]).await;
     let w2 = worker(uri, &[4, 5, 6], &["u", "v", "w"]).await;
     let json: Vec<String> = w1.iter().chain(&w2).map(Fragment::to_json).collect();
-    let fragments: Vec<Fragment> = json.iter().map(|t| Fragment::from_json(t).unwrap()).collect();
+    let fragments: Vec<Fragment> = json
+        .iter()
+        .map(|t| Fragment::from_json(t).unwrap())
+        .collect();
     let schema = LanceSchema::from_arrow(&seed_schema()).unwrap();
-    let v1 = Dataset::commit(uri, Operation::overwrite(fragments, schema), 0, &CommitParams::default()).await.unwrap();
+    let v1 = Dataset::commit(
+        uri,
+        Operation::overwrite(fragments, schema),
+        0,
+        &CommitParams::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(v1.version(), 1);
     let w3 = worker(uri, &[7, 8], &["seven", "eight"]).await;
-    let v2 = Dataset::commit(uri, Operation::append(w3), 1, &CommitParams::default()).await.unwrap();
+    let v2 = Dataset::commit(uri, Operation::append(w3), 1, &CommitParams::default())
+        .await
+        .unwrap();
     assert_eq!(v2.version(), 2);
     add_b_len(uri).await
 }
@@ -57,12 +79,17 @@ pub async fn add_b_len(uri: &str) -> Dataset {
         schema = Some(new_schema);
     }
     let operation = Operation::merge(fragments, schema.unwrap(), dataset.schema());
-    Dataset::commit(uri, operation, dataset.version(), &CommitParams::default()).await.unwrap()
+    Dataset::commit(uri, operation, dataset.version(), &CommitParams::default())
+        .await
+        .unwrap()
 }
 
 pub fn b_len(batch: RecordBatch) -> Result<RecordBatch, arrow_schema::ArrowError> {
     let b = batch.column_by_name("b").unwrap().as_string::<i32>();
-    let lengths: Int32Array = b.iter().map(|s| s.map(|s| s.chars().count() as i32)).collect();
+    let lengths: Int32Array = b
+        .iter()
+        .map(|s| s.map(|s| s.chars().count() as i32))
+        .collect();
     RecordBatch::try_from_iter([("b_len", Arc::new(lengths) as _)])
 }
 
@@ -90,28 +117,50 @@ pub fn rows(batch: &RecordBatch) -> Vec<Value> {
 }
 
 pub fn script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/oracle")
+        .join(name)
 }
 
 /// Runs an oracle script and parses its stdout's last line as JSON.
 pub fn run_json(python: &Path, name: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Value {
     let output = oracle::run_script(python, &script(name), args);
     let text = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(text.lines().last().unwrap_or_default()).unwrap_or_else(|e| panic!("{name}: {e}: {text}"))
+    serde_json::from_str(text.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{name}: {e}: {text}"))
 }
 
 /// Everything lancer reads from `version` of the dataset at `uri`.
 pub async fn lancer_view(uri: &str, version: u64) -> (Vec<String>, Vec<Value>) {
-    let dataset = Dataset::open_with(uri, &lancer::OpenParams::default().with_version(version)).await.unwrap();
+    let dataset = Dataset::open_with(uri, &lancer::OpenParams::default().with_version(version))
+        .await
+        .unwrap();
     let batch = dataset.scan().to_batch().await.unwrap();
-    let columns = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let columns = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
     (columns, rows(&batch))
 }
 
 pub fn seed_expectation() -> Vec<(u64, Vec<&'static str>, Value)> {
     vec![
-        (1, vec!["a", "b"], json!([{"a":1,"b":"x"},{"a":2,"b":"y"},{"a":3,"b":"z"},{"a":4,"b":"u"},{"a":5,"b":"v"},{"a":6,"b":"w"}])),
-        (2, vec!["a", "b"], json!([{"a":1,"b":"x"},{"a":2,"b":"y"},{"a":3,"b":"z"},{"a":4,"b":"u"},{"a":5,"b":"v"},{"a":6,"b":"w"},{"a":7,"b":"seven"},{"a":8,"b":"eight"}])),
-        (3, vec!["a", "b", "b_len"], json!([{"a":1,"b":"x","b_len":1},{"a":2,"b":"y","b_len":1},{"a":3,"b":"z","b_len":1},{"a":4,"b":"u","b_len":1},{"a":5,"b":"v","b_len":1},{"a":6,"b":"w","b_len":1},{"a":7,"b":"seven","b_len":5},{"a":8,"b":"eight","b_len":5}])),
+        (
+            1,
+            vec!["a", "b"],
+            json!([{"a":1,"b":"x"},{"a":2,"b":"y"},{"a":3,"b":"z"},{"a":4,"b":"u"},{"a":5,"b":"v"},{"a":6,"b":"w"}]),
+        ),
+        (
+            2,
+            vec!["a", "b"],
+            json!([{"a":1,"b":"x"},{"a":2,"b":"y"},{"a":3,"b":"z"},{"a":4,"b":"u"},{"a":5,"b":"v"},{"a":6,"b":"w"},{"a":7,"b":"seven"},{"a":8,"b":"eight"}]),
+        ),
+        (
+            3,
+            vec!["a", "b", "b_len"],
+            json!([{"a":1,"b":"x","b_len":1},{"a":2,"b":"y","b_len":1},{"a":3,"b":"z","b_len":1},{"a":4,"b":"u","b_len":1},{"a":5,"b":"v","b_len":1},{"a":6,"b":"w","b_len":1},{"a":7,"b":"seven","b_len":5},{"a":8,"b":"eight","b_len":5}]),
+        ),
     ]
 }
