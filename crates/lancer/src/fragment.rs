@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, UInt64Array};
 use arrow_row::{RowConverter, SortField};
-use arrow_schema::{ArrowError, Schema};
+use arrow_schema::{ArrowError, Schema, SchemaRef};
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use lancer_file::{FileWriter, FileWriterOptions, LanceSchema};
 use lancer_table::naming::{DATA_DIR, new_data_file_name};
 use lancer_table::{DataFile, Fragment, add_fields};
@@ -56,46 +57,16 @@ impl DatasetFragment {
     /// Returns the fragment with the new file and the dataset's new schema, for a Merge
     /// commit listing every fragment. New field ids depend only on the dataset version and
     /// the new columns, so workers adding the same columns from the same version agree.
-    pub async fn merge_columns<F>(
-        &self,
-        mut compute: F,
-        read_columns: &[&str],
-    ) -> Result<(Fragment, LanceSchema)>
+    pub async fn merge_columns<F>(&self, mut compute: F, read_columns: &[&str]) -> Result<(Fragment, LanceSchema)>
     where
         F: FnMut(RecordBatch) -> std::result::Result<RecordBatch, ArrowError>,
     {
         check_writable(&self.dataset.manifest)?;
-        let lance_fields: Vec<_> = read_columns
-            .iter()
-            .map(|name| {
-                self.dataset.schema().field(name).cloned().ok_or_else(|| {
-                    Error::InvalidInput(format!("the dataset has no column `{name}`"))
-                })
-            })
-            .collect::<Result<_>>()?;
-        let arrow = Arc::new(Schema::new(
-            lance_fields
-                .iter()
-                .map(|f| f.to_arrow())
-                .collect::<lancer_file::Result<Vec<_>>>()?,
-        ));
-        let mut input = fragment_stream(
-            self.dataset.clone(),
-            self.fragment.clone(),
-            arrow.clone(),
-            Arc::new(lance_fields),
-            8192,
-            false,
-        );
-        let mut writer: Option<(FileWriter, String, LanceSchema)> = None;
-        let mut first = true;
-        loop {
-            let batch = match input.next().await {
-                Some(batch) => batch?,
-                // An empty fragment still needs the new columns' schema: ask with no rows.
-                None if first => RecordBatch::new_empty(arrow.clone()),
-                None => break,
-            };
+        let arrow = self.read_schema(read_columns)?;
+        let mut input = self.read_all_rows(read_columns)?;
+        let mut output: Option<NewColumns> = None;
+        while let Some(batch) = input.next().await {
+            let batch = batch?;
             let rows = batch.num_rows();
             let computed = compute(batch)?;
             if computed.num_rows() != rows {
@@ -104,69 +75,74 @@ impl DatasetFragment {
                     computed.num_rows()
                 )));
             }
-            if writer.is_none() {
-                let schema = add_fields(
-                    &self.dataset.manifest,
-                    computed
-                        .schema()
-                        .fields()
-                        .iter()
-                        .map(|f| f.as_ref().clone())
-                        .collect::<Vec<_>>()
-                        .as_slice(),
-                )?;
-                let new_ids: Vec<i32> = computed
+            if output.is_none() {
+                output = Some(self.new_columns(computed.schema()).await?);
+            }
+            output.as_mut().expect("created above").write(&computed).await?;
+        }
+        let output = match output {
+            Some(output) => output,
+            // An empty fragment still needs the new columns' schema: ask with no rows.
+            None => self.new_columns(compute(RecordBatch::new_empty(arrow))?.schema()).await?,
+        };
+        output.finish(&self.fragment).await
+    }
+
+    /// Adds columns given as batches lined up with the fragment's rows: the batches
+    /// together must hold exactly one row per physical row of the fragment, in order (deleted
+    /// rows included). `schema` is the new columns' schema (needed when there are no rows).
+    pub async fn merge_batches<S>(&self, schema: SchemaRef, mut batches: S) -> Result<(Fragment, LanceSchema)>
+    where
+        S: futures::Stream<Item = Result<RecordBatch>> + Unpin,
+    {
+        check_writable(&self.dataset.manifest)?;
+        let mut output = self.new_columns(schema).await?;
+        while let Some(batch) = batches.next().await {
+            output.write(&batch?).await?;
+        }
+        output.finish(&self.fragment).await
+    }
+
+    fn read_schema(&self, read_columns: &[&str]) -> Result<SchemaRef> {
+        let fields = read_columns
+            .iter()
+            .map(|name| {
+                self.dataset
                     .schema()
-                    .fields()
-                    .iter()
-                    .map(|f| schema.field(f.name()).expect("just added").id)
-                    .collect();
-                let file_schema = schema.project_ids(&new_ids);
-                let name = new_data_file_name();
-                let path = self.dataset.store.path(&format!("{DATA_DIR}/{name}"));
-                let file = FileWriter::try_new(
-                    self.dataset.object_store().clone(),
-                    path,
-                    file_schema,
-                    FileWriterOptions::default(),
-                )?;
-                writer = Some((file, name, schema));
-            }
-            let (file, _, _) = writer.as_mut().expect("created above");
-            if rows > 0 {
-                let aligned = RecordBatch::try_new(
-                    file.schema().to_arrow_ref()?,
-                    computed.columns().to_vec(),
-                )?;
-                file.write_batch(&aligned).await?;
-            }
-            if first && rows == 0 && input.next().await.is_none() {
-                break;
-            }
-            first = false;
+                    .field(name)
+                    .ok_or_else(|| Error::InvalidInput(format!("the dataset has no column `{name}`")))?
+                    .to_arrow()
+                    .map_err(Error::from)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Arc::new(Schema::new(fields)))
+    }
+
+    /// Every physical row of `columns` (deleted rows included, so new columns line up).
+    pub fn read_all_rows(&self, columns: &[&str]) -> Result<BoxStream<'static, Result<RecordBatch>>> {
+        let arrow = self.read_schema(columns)?;
+        let lance_fields = columns
+            .iter()
+            .map(|name| self.dataset.schema().field(name).cloned().expect("checked by read_schema"))
+            .collect();
+        Ok(fragment_stream(self.dataset.clone(), self.fragment.clone(), arrow, Arc::new(lance_fields), 8192, false))
+    }
+
+    /// A new data file for columns of `schema`, with ids continuing the dataset's.
+    async fn new_columns(&self, schema: SchemaRef) -> Result<NewColumns> {
+        let fields: Vec<_> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        if fields.is_empty() {
+            return Err(Error::InvalidInput("the new columns have no fields".into()));
         }
-        let (file, name, schema) = writer.expect("the merge function ran at least once");
-        let written = file.finish().await?;
-        if let Some(rows) = self.fragment.physical_rows {
-            if written.num_rows != rows {
-                return Err(Error::InvalidInput(format!(
-                    "fragment {} has {rows} rows but {} were computed",
-                    self.fragment.id, written.num_rows
-                )));
-            }
-        }
-        let fields = written.schema.field_ids();
-        let columns = (0..fields.len() as i32).collect();
-        let mut fragment = self.fragment.clone();
-        fragment.files.push(DataFile::new(
-            name,
-            fields,
-            columns,
-            written.version,
-            written.size_bytes,
-        ));
-        fragment.physical_rows = Some(written.num_rows);
-        Ok((fragment, schema))
+        let dataset_schema = add_fields(&self.dataset.manifest, &fields)?;
+        let new_ids: Vec<i32> =
+            fields.iter().map(|f| dataset_schema.field(f.name()).expect("just added").id).collect();
+        let file_schema = dataset_schema.project_ids(&new_ids);
+        let arrow = file_schema.to_arrow_ref()?;
+        let name = new_data_file_name();
+        let path = self.dataset.store.path(&format!("{DATA_DIR}/{name}"));
+        let writer = FileWriter::try_new(self.dataset.object_store().clone(), path, file_schema, FileWriterOptions::default())?;
+        Ok(NewColumns { writer, name, dataset_schema, arrow })
     }
 
     /// Adds the columns of `table` (all but `on`), matching its rows to the fragment's by
@@ -218,6 +194,51 @@ impl DatasetFragment {
             &[on],
         )
         .await
+    }
+}
+
+/// The file the new columns of a fragment go to.
+struct NewColumns {
+    writer: FileWriter,
+    name: String,
+    dataset_schema: LanceSchema,
+    arrow: SchemaRef,
+}
+
+impl NewColumns {
+    async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        if batch.num_columns() != self.arrow.fields().len() {
+            return Err(Error::InvalidInput(format!(
+                "a batch of new columns has {} columns, the first had {}",
+                batch.num_columns(),
+                self.arrow.fields().len()
+            )));
+        }
+        let aligned = RecordBatch::try_new(self.arrow.clone(), batch.columns().to_vec())?;
+        Ok(self.writer.write_batch(&aligned).await?)
+    }
+
+    async fn finish(self, fragment: &Fragment) -> Result<(Fragment, LanceSchema)> {
+        let rows = self.writer.num_rows();
+        if let Some(expected) = fragment.physical_rows {
+            if rows != expected {
+                self.writer.abort().await?;
+                return Err(Error::InvalidInput(format!(
+                    "fragment {} has {expected} rows but {rows} rows of new columns were given",
+                    fragment.id
+                )));
+            }
+        }
+        let written = self.writer.finish().await?;
+        let fields = written.schema.field_ids();
+        let columns = (0..fields.len() as i32).collect();
+        let mut fragment = fragment.clone();
+        fragment.files.push(DataFile::new(self.name, fields, columns, written.version, written.size_bytes));
+        fragment.physical_rows = Some(written.num_rows);
+        Ok((fragment, self.dataset_schema))
     }
 }
 

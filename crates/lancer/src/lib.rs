@@ -55,6 +55,7 @@ mod dataset;
 mod deletion;
 mod error;
 mod fragment;
+mod infer;
 mod scan;
 mod validate;
 mod write;
@@ -62,6 +63,7 @@ mod write;
 pub use dataset::{CommitParams, Dataset, OpenParams, VersionInfo};
 pub use error::{Error, Result};
 pub use fragment::DatasetFragment;
+pub use infer::{merged_schema, schema_from_files};
 pub use scan::Scanner;
 pub use write::{WriteParams, write_fragments};
 

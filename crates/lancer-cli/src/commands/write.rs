@@ -1,0 +1,102 @@
+//! `lancer write-fragments`.
+
+use std::path::PathBuf;
+
+use arrow_array::{RecordBatch, RecordBatchReader};
+use arrow_schema::{ArrowError, SchemaRef};
+
+use crate::error::CliError;
+use crate::io::{Format, open_input};
+use crate::{Context, emit, progress};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The dataset (local path, file://, s3://, az://, gs://).
+    uri: String,
+    /// Input files (Parquet, CSV, JSON lines, Arrow IPC; chosen by extension). All must have
+    /// the same columns.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Input format, instead of guessing from the extension.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Start a new file (and fragment) after this many rows.
+    #[arg(long, value_name = "N")]
+    max_rows_per_file: Option<usize>,
+    /// Start a new file once a file reaches this many bytes.
+    #[arg(long, value_name = "N")]
+    max_bytes_per_file: Option<u64>,
+    /// Write the fragment JSON to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// All inputs as one reader, checking they share a schema.
+struct Chained {
+    schema: SchemaRef,
+    current: Option<crate::io::Batches>,
+    rest: std::vec::IntoIter<(PathBuf, crate::io::Batches)>,
+    bar: indicatif::ProgressBar,
+}
+
+impl Iterator for Chained {
+    type Item = Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(reader) = &mut self.current {
+                match reader.next() {
+                    Some(Ok(batch)) => {
+                        self.bar.inc(batch.num_rows() as u64);
+                        return Some(Ok(batch));
+                    }
+                    Some(Err(e)) => return Some(Err(e)),
+                    None => self.current = None,
+                }
+            }
+            let (_, next) = self.rest.next()?;
+            self.current = Some(next);
+        }
+    }
+}
+
+impl RecordBatchReader for Chained {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+}
+
+pub async fn run(args: Args, context: &Context) -> Result<(), CliError> {
+    let mut readers = Vec::new();
+    for path in &args.inputs {
+        readers.push((path.clone(), open_input(path, args.format)?));
+    }
+    let schema = readers[0].1.schema();
+    for (path, reader) in &readers[1..] {
+        if reader.schema().fields() != schema.fields() {
+            return Err(CliError::input(
+                path,
+                format!("has columns {} but {} has {}", describe(&reader.schema()), args.inputs[0].display(), describe(&schema)),
+            ));
+        }
+    }
+    let bar = progress::rows(context.quiet, "written");
+    let mut rest = readers.into_iter();
+    let first = rest.next().map(|(_, r)| r);
+    let reader = Chained { schema, current: first, rest, bar: bar.clone() };
+    let mut params = lancer::WriteParams::default().with_storage_options(context.storage_options.clone());
+    if let Some(rows) = args.max_rows_per_file {
+        params = params.with_max_rows_per_file(rows);
+    }
+    if let Some(bytes) = args.max_bytes_per_file {
+        params = params.with_max_bytes_per_file(bytes);
+    }
+    let fragments = lancer::write_fragments(&args.uri, reader, &params).await?;
+    bar.finish_and_clear();
+    emit(args.output.as_ref(), &lancer::fragments_to_json(&fragments))
+}
+
+fn describe(schema: &SchemaRef) -> String {
+    let fields: Vec<String> = schema.fields().iter().map(|f| format!("{}: {}", f.name(), f.data_type())).collect();
+    format!("[{}]", fields.join(", "))
+}
