@@ -11,6 +11,7 @@
 
 mod fuzz;
 mod oracle;
+mod servers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -22,6 +23,15 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("oracle") => oracle::ensure().map(|python| println!("{}", python.display())),
+        Some("servers") => servers::start().map(|servers| {
+            for (key, value) in &servers.env {
+                println!("export {key}={value}");
+            }
+            eprintln!("xtask: servers running; press Ctrl-C to stop them");
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
+        }),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -39,7 +49,9 @@ fn main() -> ExitCode {
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  test [--fuzz-seconds N]          every test, with the pylance oracle, then a short fuzz run
+  test [--fuzz-seconds N]          every test, with the pylance oracle and local S3 (moto) and
+                                   Azure (Azurite) servers, then a short fuzz run
+  servers                          start the test servers and print their environment (Ctrl-C stops)
   fuzz [--seconds N] [TARGET...]   run the fuzz targets (default 60 s each)
   bench [--quick] [--rows N]       lancer vs pylance on the reference table (write, scan, memory)
   bench --criterion                criterion micro-benchmarks
@@ -85,11 +97,14 @@ fn flag_value(args: &[String], flag: &str) -> Result<Option<u64>, String> {
 fn test(args: &[String]) -> Result<(), String> {
     let fuzz_seconds = flag_value(args, "--fuzz-seconds")?.unwrap_or(10);
     let python = oracle::ensure()?;
+    // Stopped when this function returns, whether the tests passed or not.
+    let servers = servers::start()?;
     let full_run = |command: &mut Command| {
         command
             .current_dir(root())
             .env("LANCER_FULL_TEST", "1")
-            .env("LANCER_ORACLE_PYTHON", &python);
+            .env("LANCER_ORACLE_PYTHON", &python)
+            .envs(servers.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     };
     let mut tests = cargo();
     tests.args(["test", "--workspace", "--all-targets"]);

@@ -39,11 +39,17 @@ pub struct CliError {
 
 impl CliError {
     pub fn general(message: impl Into<String>) -> Self {
-        CliError { code: ERROR, message: message.into() }
+        CliError {
+            code: ERROR,
+            message: message.into(),
+        }
     }
 
     pub fn usage(message: impl Into<String>) -> Self {
-        CliError { code: USAGE, message: message.into() }
+        CliError {
+            code: USAGE,
+            message: message.into(),
+        }
     }
 
     pub fn input(path: &Path, message: impl std::fmt::Display) -> Self {
@@ -59,7 +65,10 @@ impl From<lancer::Error> for CliError {
             lancer::Error::Commit(CommitError::RetriesExhausted { .. }) => RETRY,
             _ => ERROR,
         };
-        CliError { code, message: e.to_string() }
+        CliError {
+            code,
+            message: e.to_string(),
+        }
     }
 }
 

@@ -27,7 +27,10 @@ pub enum Format {
 impl Format {
     /// The format a file name implies.
     pub fn of(path: &Path) -> Result<Format, CliError> {
-        let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
         match extension.as_deref() {
             Some("parquet" | "pq") => Ok(Format::Parquet),
             Some("csv") => Ok(Format::Csv),
@@ -58,9 +61,15 @@ pub fn open_input(path: &Path, format: Option<Format>) -> Result<Batches, CliErr
     let bad = |e: ArrowError| CliError::input(path, format!("not a valid {format:?} file: {e}"));
     Ok(match format {
         Format::Parquet => {
-            let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(open()?)
-                .map_err(|e| CliError::input(path, format!("not a valid Parquet file: {e}")))?;
-            Box::new(builder.with_batch_size(BATCH_ROWS).build().map_err(|e| CliError::input(path, e.to_string()))?)
+            let builder =
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(open()?)
+                    .map_err(|e| CliError::input(path, format!("not a valid Parquet file: {e}")))?;
+            Box::new(
+                builder
+                    .with_batch_size(BATCH_ROWS)
+                    .build()
+                    .map_err(|e| CliError::input(path, e.to_string()))?,
+            )
         }
         Format::Csv => {
             let mut file = open()?;
@@ -68,7 +77,8 @@ pub fn open_input(path: &Path, format: Option<Format>) -> Result<Batches, CliErr
                 .with_header(true)
                 .infer_schema(&mut file, Some(INFER_ROWS))
                 .map_err(bad)?;
-            file.rewind().map_err(|e| CliError::input(path, e.to_string()))?;
+            file.rewind()
+                .map_err(|e| CliError::input(path, e.to_string()))?;
             Box::new(
                 arrow_csv::ReaderBuilder::new(Arc::new(schema))
                     .with_header(true)
@@ -79,8 +89,11 @@ pub fn open_input(path: &Path, format: Option<Format>) -> Result<Batches, CliErr
         }
         Format::Jsonl => {
             let mut reader = BufReader::new(open()?);
-            let (schema, _) = arrow_json::reader::infer_json_schema(&mut reader, Some(INFER_ROWS)).map_err(bad)?;
-            reader.rewind().map_err(|e| CliError::input(path, e.to_string()))?;
+            let (schema, _) = arrow_json::reader::infer_json_schema(&mut reader, Some(INFER_ROWS))
+                .map_err(bad)?;
+            reader
+                .rewind()
+                .map_err(|e| CliError::input(path, e.to_string()))?;
             Box::new(
                 arrow_json::ReaderBuilder::new(Arc::new(schema))
                     .with_batch_size(BATCH_ROWS)
@@ -91,7 +104,10 @@ pub fn open_input(path: &Path, format: Option<Format>) -> Result<Batches, CliErr
         Format::Arrow => match arrow_ipc::reader::FileReader::try_new(open()?, None) {
             Ok(reader) => Box::new(reader),
             // Not the file format: try the stream format.
-            Err(_) => Box::new(arrow_ipc::reader::StreamReader::try_new(BufReader::new(open()?), None).map_err(bad)?),
+            Err(_) => Box::new(
+                arrow_ipc::reader::StreamReader::try_new(BufReader::new(open()?), None)
+                    .map_err(bad)?,
+            ),
         },
     })
 }
@@ -152,11 +168,21 @@ impl BatchSink for ArrowSink {
 /// A file of `format` at `path` for batches of `schema`.
 pub fn create_output(path: &Path, schema: &SchemaRef) -> Result<Box<dyn BatchSink>, CliError> {
     let format = Format::of(path)?;
-    let file = File::create(path).map_err(|e| CliError::general(format!("cannot create {}: {e}", path.display())))?;
+    let file = File::create(path)
+        .map_err(|e| CliError::general(format!("cannot create {}: {e}", path.display())))?;
     Ok(match format {
-        Format::Parquet => Box::new(ParquetSink(parquet::arrow::ArrowWriter::try_new(file, schema.clone(), None).map_err(output_error)?)),
-        Format::Csv => Box::new(CsvSink(arrow_csv::WriterBuilder::new().with_header(true).build(file))),
+        Format::Parquet => Box::new(ParquetSink(
+            parquet::arrow::ArrowWriter::try_new(file, schema.clone(), None)
+                .map_err(output_error)?,
+        )),
+        Format::Csv => Box::new(CsvSink(
+            arrow_csv::WriterBuilder::new()
+                .with_header(true)
+                .build(file),
+        )),
         Format::Jsonl => Box::new(JsonSink(arrow_json::LineDelimitedWriter::new(file))),
-        Format::Arrow => Box::new(ArrowSink(arrow_ipc::writer::FileWriter::try_new(file, schema).map_err(output_error)?)),
+        Format::Arrow => Box::new(ArrowSink(
+            arrow_ipc::writer::FileWriter::try_new(file, schema).map_err(output_error)?,
+        )),
     })
 }

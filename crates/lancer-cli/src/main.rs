@@ -88,7 +88,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { error::USAGE } else { error::OK });
+            return ExitCode::from(if e.use_stderr() {
+                error::USAGE
+            } else {
+                error::OK
+            });
         }
     };
     secrets::init(&cli.storage_options);
@@ -96,8 +100,15 @@ fn main() -> ExitCode {
     for (key, value) in &cli.storage_options {
         options = options.with(key, value);
     }
-    let context = Context { storage_options: options, quiet: cli.quiet, raw_options: cli.storage_options.clone() };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let context = Context {
+        storage_options: options,
+        quiet: cli.quiet,
+        raw_options: cli.storage_options.clone(),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("lancer: cannot start: {e}");

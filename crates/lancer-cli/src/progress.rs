@@ -8,7 +8,10 @@ pub fn rows(quiet: bool, what: &'static str) -> ProgressBar {
     if quiet {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
-    bar.set_style(ProgressStyle::with_template("{spinner} {human_pos} rows {msg} ({per_sec})").expect("valid template"));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {human_pos} rows {msg} ({per_sec})")
+            .expect("valid template"),
+    );
     bar.set_message(what);
     bar
 }

@@ -26,9 +26,17 @@ const SECRET_ENV: &[&str] = &[
 /// Whether an option key names a credential.
 pub fn is_secret_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    ["secret", "token", "key", "password", "sas", "credential", "signature"]
-        .iter()
-        .any(|word| key.contains(word))
+    [
+        "secret",
+        "token",
+        "key",
+        "password",
+        "sas",
+        "credential",
+        "signature",
+    ]
+    .iter()
+    .any(|word| key.contains(word))
         && !key.ends_with("_path")
 }
 
@@ -38,7 +46,11 @@ pub fn init(storage_options: &[(String, String)]) {
         .iter()
         .filter(|(k, _)| is_secret_key(k))
         .map(|(_, v)| v.clone())
-        .chain(SECRET_ENV.iter().filter_map(|name| std::env::var(name).ok()))
+        .chain(
+            SECRET_ENV
+                .iter()
+                .filter_map(|name| std::env::var(name).ok()),
+        )
         .filter(|v| v.len() >= 4)
         .collect();
     // Longer first, so a secret containing another is replaced whole.
@@ -91,10 +103,20 @@ mod tests {
 
     #[test]
     fn secret_keys() {
-        for key in ["aws_secret_access_key", "azure_storage_sas_token", "AWS_SESSION_TOKEN", "azure_storage_account_key"] {
+        for key in [
+            "aws_secret_access_key",
+            "azure_storage_sas_token",
+            "AWS_SESSION_TOKEN",
+            "azure_storage_account_key",
+        ] {
             assert!(is_secret_key(key), "{key}");
         }
-        for key in ["aws_region", "aws_endpoint", "azure_storage_account_name", "google_service_account_path"] {
+        for key in [
+            "aws_region",
+            "aws_endpoint",
+            "azure_storage_account_name",
+            "google_service_account_path",
+        ] {
             assert!(!is_secret_key(key), "{key}");
         }
     }

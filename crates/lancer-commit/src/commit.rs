@@ -202,6 +202,11 @@ impl DatasetStore {
         attempt: u32,
     ) -> Result<Step> {
         let read_version = transaction.read_version;
+        match self.check_create_if_absent().await {
+            Ok(()) => {}
+            Err(CommitError::Io(e)) => return Ok(Step::Again(Some(e.to_string()))),
+            Err(e) => return Err(e),
+        }
         let latest = match self.latest_version().await {
             Ok(latest) => latest,
             Err(CommitError::Io(e)) => return Ok(Step::Again(Some(e.to_string()))),
@@ -334,6 +339,67 @@ impl DatasetStore {
             // The put may or may not have happened; the next attempt finds out by looking
             // for this transaction among the committed versions.
             Err(e) => Ok(Step::Again(Some(e.to_string()))),
+        }
+    }
+}
+
+impl DatasetStore {
+    /// Checks, once per handle, that the store really refuses to create an object twice: a
+    /// probe object is created, then created again, which must fail. Stores that ignore the
+    /// condition (S3 without conditional puts, S3 look-alikes ignoring `If-None-Match`)
+    /// would let two committers both "win" a version; they are refused here.
+    async fn check_create_if_absent(&self) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        if self.probed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let name = format!(
+            "{}/.lancer-create-if-absent-probe-{}",
+            lancer_table::naming::VERSIONS_DIR,
+            lancer_table::naming::new_transaction_uuid()
+        );
+        let probe = self.path(&name);
+        let create = || PutOptions {
+            mode: PutMode::Create,
+            ..Default::default()
+        };
+        let unsafe_store = |why: String| {
+            CommitError::UnsafeStore(format!(
+                "{} {why}; two committers could then both create the same version",
+                self.object_store()
+            ))
+        };
+        match self
+            .object_store()
+            .put_opts(&probe, PutPayload::from_static(b"probe"), create())
+            .await
+        {
+            Ok(_) => {}
+            Err(
+                e @ (object_store::Error::NotImplemented { .. }
+                | object_store::Error::NotSupported { .. }),
+            ) => {
+                return Err(unsafe_store(format!(
+                    "cannot create an object only if it is absent ({e})"
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let second = self
+            .object_store()
+            .put_opts(&probe, PutPayload::from_static(b"probe"), create())
+            .await;
+        // The probe is removed whatever happened (a missing object counts as removed).
+        let _ = self.object_store().delete(&probe).await;
+        match second {
+            Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {
+                self.probed.store(true, Ordering::Release);
+                Ok(())
+            }
+            Ok(_) => Err(unsafe_store(
+                "accepted a second create-if-absent of the same object (it ignores the condition; for S3, configure conditional puts)".to_string(),
+            )),
+            Err(e) => Err(e.into()),
         }
     }
 }

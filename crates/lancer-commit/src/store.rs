@@ -55,27 +55,107 @@ pub fn open_store(uri: &str, options: &StoreOptions) -> Result<(Arc<dyn ObjectSt
             })?;
             local(&path)
         }
-        scheme @ ("s3" | "s3a" | "az" | "adl" | "azure" | "abfs" | "abfss" | "gs") => {
-            let (store, path) =
-                object_store::parse_url_opts(&url, options.iter()).map_err(|e| match e {
-                    object_store::Error::Generic {
-                        store: "parse_url", ..
-                    } => CommitError::InvalidUri(format!(
-                        "`{scheme}://` needs lancer built with the `{}` feature",
-                        match scheme {
-                            "gs" => "gcp",
-                            "s3" | "s3a" => "aws",
-                            _ => "azure",
-                        }
-                    )),
-                    other => CommitError::Io(other),
-                })?;
-            Ok((Arc::from(store), path))
-        }
+        "s3" | "s3a" => cloud::s3(&url, options),
+        "az" | "adl" | "azure" | "abfs" | "abfss" => cloud::azure(&url, options),
+        "gs" => cloud::gcs(&url, options),
         other => Err(CommitError::InvalidUri(format!(
             "unsupported scheme `{other}` in `{}` (local paths, file://, s3://, az://, gs:// are supported)",
             redact(uri)
         ))),
+    }
+}
+
+/// The dataset root inside a bucket or container: the URL's path.
+#[allow(dead_code)]
+fn root_of(url: &url::Url) -> Result<Path> {
+    Path::from_url_path(url.path())
+        .map_err(|e| CommitError::InvalidUri(format!("`{}`: {e}", redact(url.as_str()))))
+}
+
+/// An option key the store does not know: an error, so a typo never silently drops a
+/// setting (a misspelt endpoint would otherwise send requests to the real cloud).
+#[allow(dead_code)]
+fn unknown_option(store: &str, key: &str) -> CommitError {
+    CommitError::InvalidUri(format!("unknown {store} storage option `{key}`"))
+}
+
+/// Builders for the cloud stores: environment first (AWS_*, AZURE_*, GOOGLE_*), then the
+/// URL, then the options given.
+mod cloud {
+    use super::*;
+
+    #[allow(dead_code)]
+    fn missing(feature: &str, url: &url::Url) -> CommitError {
+        CommitError::InvalidUri(format!(
+            "`{}://` needs lancer built with the `{feature}` feature",
+            url.scheme()
+        ))
+    }
+
+    #[cfg(feature = "aws")]
+    pub(super) fn s3(
+        url: &url::Url,
+        options: &StoreOptions,
+    ) -> Result<(Arc<dyn ObjectStore>, Path)> {
+        use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+        let mut builder = AmazonS3Builder::from_env().with_url(url.as_str());
+        for (key, value) in options.iter() {
+            let parsed: AmazonS3ConfigKey = key
+                .to_ascii_lowercase()
+                .parse()
+                .map_err(|_| unknown_option("S3", key))?;
+            builder = builder.with_config(parsed, value);
+        }
+        Ok((Arc::new(builder.build()?), root_of(url)?))
+    }
+
+    #[cfg(not(feature = "aws"))]
+    pub(super) fn s3(url: &url::Url, _: &StoreOptions) -> Result<(Arc<dyn ObjectStore>, Path)> {
+        Err(missing("aws", url))
+    }
+
+    #[cfg(feature = "azure")]
+    pub(super) fn azure(
+        url: &url::Url,
+        options: &StoreOptions,
+    ) -> Result<(Arc<dyn ObjectStore>, Path)> {
+        use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+        let mut builder = MicrosoftAzureBuilder::from_env().with_url(url.as_str());
+        for (key, value) in options.iter() {
+            let parsed: AzureConfigKey = key
+                .to_ascii_lowercase()
+                .parse()
+                .map_err(|_| unknown_option("Azure", key))?;
+            builder = builder.with_config(parsed, value);
+        }
+        Ok((Arc::new(builder.build()?), root_of(url)?))
+    }
+
+    #[cfg(not(feature = "azure"))]
+    pub(super) fn azure(url: &url::Url, _: &StoreOptions) -> Result<(Arc<dyn ObjectStore>, Path)> {
+        Err(missing("azure", url))
+    }
+
+    #[cfg(feature = "gcp")]
+    pub(super) fn gcs(
+        url: &url::Url,
+        options: &StoreOptions,
+    ) -> Result<(Arc<dyn ObjectStore>, Path)> {
+        use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
+        let mut builder = GoogleCloudStorageBuilder::from_env().with_url(url.as_str());
+        for (key, value) in options.iter() {
+            let parsed: GoogleConfigKey = key
+                .to_ascii_lowercase()
+                .parse()
+                .map_err(|_| unknown_option("GCS", key))?;
+            builder = builder.with_config(parsed, value);
+        }
+        Ok((Arc::new(builder.build()?), root_of(url)?))
+    }
+
+    #[cfg(not(feature = "gcp"))]
+    pub(super) fn gcs(url: &url::Url, _: &StoreOptions) -> Result<(Arc<dyn ObjectStore>, Path)> {
+        Err(missing("gcp", url))
     }
 }
 

@@ -50,6 +50,8 @@ pub struct DatasetStore {
     /// The newest version this handle has seen exist. Versions are never removed, so the
     /// latest version is found by probing upward from here without re-reading the hint.
     known_latest: AtomicU64,
+    /// Whether this handle has checked that the store refuses a second create-if-absent.
+    pub(crate) probed: std::sync::atomic::AtomicBool,
 }
 
 impl DatasetStore {
@@ -62,6 +64,7 @@ impl DatasetStore {
             manifests: Mutex::new(BTreeMap::new()),
             transactions: Mutex::new(HashMap::new()),
             known_latest: AtomicU64::new(0),
+            probed: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

@@ -925,3 +925,37 @@ fn a_store_without_create_if_absent_is_refused() {
         );
     });
 }
+
+#[test]
+fn a_store_ignoring_the_create_condition_is_detected_and_refused() {
+    runtime().block_on(async {
+        let store: Arc<dyn ObjectStore> =
+            Arc::new(common::faulty::IgnoresCondition(InMemory::new()));
+        let root = Path::from("ignores");
+        let dataset = DatasetStore::new(store.clone(), root.clone());
+        let f = fragment(&store, &root, 0..1).await;
+        let create = Transaction::new(
+            0,
+            Operation::Overwrite {
+                fragments: vec![f],
+                schema: schema(),
+                config_upsert: Default::default(),
+            },
+        );
+        let error = dataset
+            .commit(&create, &CommitOptions::default())
+            .await
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("accepted a second create-if-absent"),
+            "{error}"
+        );
+        assert_eq!(
+            dataset.latest_version().await.unwrap(),
+            None,
+            "nothing was committed"
+        );
+    });
+}

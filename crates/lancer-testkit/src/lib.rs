@@ -13,4 +13,5 @@ pub mod cases;
 pub mod compare;
 pub mod oracle;
 pub mod random;
+pub mod servers;
 pub mod strategy;

@@ -57,7 +57,11 @@ impl DatasetFragment {
     /// Returns the fragment with the new file and the dataset's new schema, for a Merge
     /// commit listing every fragment. New field ids depend only on the dataset version and
     /// the new columns, so workers adding the same columns from the same version agree.
-    pub async fn merge_columns<F>(&self, mut compute: F, read_columns: &[&str]) -> Result<(Fragment, LanceSchema)>
+    pub async fn merge_columns<F>(
+        &self,
+        mut compute: F,
+        read_columns: &[&str],
+    ) -> Result<(Fragment, LanceSchema)>
     where
         F: FnMut(RecordBatch) -> std::result::Result<RecordBatch, ArrowError>,
     {
@@ -78,12 +82,19 @@ impl DatasetFragment {
             if output.is_none() {
                 output = Some(self.new_columns(computed.schema()).await?);
             }
-            output.as_mut().expect("created above").write(&computed).await?;
+            output
+                .as_mut()
+                .expect("created above")
+                .write(&computed)
+                .await?;
         }
         let output = match output {
             Some(output) => output,
             // An empty fragment still needs the new columns' schema: ask with no rows.
-            None => self.new_columns(compute(RecordBatch::new_empty(arrow))?.schema()).await?,
+            None => {
+                self.new_columns(compute(RecordBatch::new_empty(arrow))?.schema())
+                    .await?
+            }
         };
         output.finish(&self.fragment).await
     }
@@ -91,7 +102,11 @@ impl DatasetFragment {
     /// Adds columns given as batches lined up with the fragment's rows: the batches
     /// together must hold exactly one row per physical row of the fragment, in order (deleted
     /// rows included). `schema` is the new columns' schema (needed when there are no rows).
-    pub async fn merge_batches<S>(&self, schema: SchemaRef, mut batches: S) -> Result<(Fragment, LanceSchema)>
+    pub async fn merge_batches<S>(
+        &self,
+        schema: SchemaRef,
+        mut batches: S,
+    ) -> Result<(Fragment, LanceSchema)>
     where
         S: futures::Stream<Item = Result<RecordBatch>> + Unpin,
     {
@@ -110,7 +125,9 @@ impl DatasetFragment {
                 self.dataset
                     .schema()
                     .field(name)
-                    .ok_or_else(|| Error::InvalidInput(format!("the dataset has no column `{name}`")))?
+                    .ok_or_else(|| {
+                        Error::InvalidInput(format!("the dataset has no column `{name}`"))
+                    })?
                     .to_arrow()
                     .map_err(Error::from)
             })
@@ -119,13 +136,29 @@ impl DatasetFragment {
     }
 
     /// Every physical row of `columns` (deleted rows included, so new columns line up).
-    pub fn read_all_rows(&self, columns: &[&str]) -> Result<BoxStream<'static, Result<RecordBatch>>> {
+    pub fn read_all_rows(
+        &self,
+        columns: &[&str],
+    ) -> Result<BoxStream<'static, Result<RecordBatch>>> {
         let arrow = self.read_schema(columns)?;
         let lance_fields = columns
             .iter()
-            .map(|name| self.dataset.schema().field(name).cloned().expect("checked by read_schema"))
+            .map(|name| {
+                self.dataset
+                    .schema()
+                    .field(name)
+                    .cloned()
+                    .expect("checked by read_schema")
+            })
             .collect();
-        Ok(fragment_stream(self.dataset.clone(), self.fragment.clone(), arrow, Arc::new(lance_fields), 8192, false))
+        Ok(fragment_stream(
+            self.dataset.clone(),
+            self.fragment.clone(),
+            arrow,
+            Arc::new(lance_fields),
+            8192,
+            false,
+        ))
     }
 
     /// A new data file for columns of `schema`, with ids continuing the dataset's.
@@ -135,14 +168,26 @@ impl DatasetFragment {
             return Err(Error::InvalidInput("the new columns have no fields".into()));
         }
         let dataset_schema = add_fields(&self.dataset.manifest, &fields)?;
-        let new_ids: Vec<i32> =
-            fields.iter().map(|f| dataset_schema.field(f.name()).expect("just added").id).collect();
+        let new_ids: Vec<i32> = fields
+            .iter()
+            .map(|f| dataset_schema.field(f.name()).expect("just added").id)
+            .collect();
         let file_schema = dataset_schema.project_ids(&new_ids);
         let arrow = file_schema.to_arrow_ref()?;
         let name = new_data_file_name();
         let path = self.dataset.store.path(&format!("{DATA_DIR}/{name}"));
-        let writer = FileWriter::try_new(self.dataset.object_store().clone(), path, file_schema, FileWriterOptions::default())?;
-        Ok(NewColumns { writer, name, dataset_schema, arrow })
+        let writer = FileWriter::try_new(
+            self.dataset.object_store().clone(),
+            path,
+            file_schema,
+            FileWriterOptions::default(),
+        )?;
+        Ok(NewColumns {
+            writer,
+            name,
+            dataset_schema,
+            arrow,
+        })
     }
 
     /// Adds the columns of `table` (all but `on`), matching its rows to the fragment's by
@@ -236,7 +281,13 @@ impl NewColumns {
         let fields = written.schema.field_ids();
         let columns = (0..fields.len() as i32).collect();
         let mut fragment = fragment.clone();
-        fragment.files.push(DataFile::new(self.name, fields, columns, written.version, written.size_bytes));
+        fragment.files.push(DataFile::new(
+            self.name,
+            fields,
+            columns,
+            written.version,
+            written.size_bytes,
+        ));
         fragment.physical_rows = Some(written.num_rows);
         Ok((fragment, self.dataset_schema))
     }

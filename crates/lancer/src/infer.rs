@@ -10,7 +10,12 @@ use lancer_table::Fragment;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 
-async fn file_schema(store: &DatasetStore, label: &str, fragment: &Fragment, index: usize) -> Result<LanceSchema> {
+async fn file_schema(
+    store: &DatasetStore,
+    label: &str,
+    fragment: &Fragment,
+    index: usize,
+) -> Result<LanceSchema> {
     let file = &fragment.files[index];
     lancer_table::check_relative_path(&file.path).map_err(|why| Error::Validation {
         fragment: label.to_string(),
@@ -18,26 +23,39 @@ async fn file_schema(store: &DatasetStore, label: &str, fragment: &Fragment, ind
         message: why,
     })?;
     let path = store.path(&format!("{}/{}", lancer_table::naming::DATA_DIR, file.path));
-    let reader = FileReader::open(store.object_store().clone(), &path).await.map_err(|e| Error::Validation {
-        fragment: label.to_string(),
-        file: file.path.clone(),
-        message: format!("cannot read its schema: {}", e.root()),
-    })?;
+    let reader = FileReader::open(store.object_store().clone(), &path)
+        .await
+        .map_err(|e| Error::Validation {
+            fragment: label.to_string(),
+            file: file.path.clone(),
+            message: format!("cannot read its schema: {}", e.root()),
+        })?;
     Ok(reader.schema().clone())
 }
 
 fn describe(fields: &[LanceField]) -> String {
-    fields.iter().map(|f| format!("{}: {} (id {})", f.name, f.logical_type, f.id)).collect::<Vec<_>>().join(", ")
+    fields
+        .iter()
+        .map(|f| format!("{}: {} (id {})", f.name, f.logical_type, f.id))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Top-level fields of a schema as comparable values (name, type, id, nullability).
 fn signature(fields: &[LanceField]) -> Vec<(String, String, i32, bool)> {
-    fields.iter().map(|f| (f.name.clone(), f.logical_type.clone(), f.id, f.nullable)).collect()
+    fields
+        .iter()
+        .map(|f| (f.name.clone(), f.logical_type.clone(), f.id, f.nullable))
+        .collect()
 }
 
 /// The schema of a new dataset made of `fragments`: what their data files embed. Every
 /// fragment must agree; a mismatch between workers names both sides.
-pub async fn schema_from_files(uri: &str, fragments: &[Fragment], storage_options: &StoreOptions) -> Result<LanceSchema> {
+pub async fn schema_from_files(
+    uri: &str,
+    fragments: &[Fragment],
+    storage_options: &StoreOptions,
+) -> Result<LanceSchema> {
     let (store, root) = lancer_commit::open_store(uri, storage_options)?;
     let store = DatasetStore::new(store, root);
     let mut found: Option<(String, LanceSchema)> = None;
@@ -52,7 +70,10 @@ pub async fn schema_from_files(uri: &str, fragments: &[Fragment], storage_option
                 fields.insert(field.id, field);
             }
         }
-        let schema = LanceSchema { fields: fields.into_values().collect(), metadata };
+        let schema = LanceSchema {
+            fields: fields.into_values().collect(),
+            metadata,
+        };
         match &found {
             None => found = Some((label, schema)),
             Some((first, expected)) if signature(&expected.fields) != signature(&schema.fields) => {
@@ -65,7 +86,9 @@ pub async fn schema_from_files(uri: &str, fragments: &[Fragment], storage_option
             Some(_) => {}
         }
     }
-    found.map(|(_, schema)| schema).ok_or_else(|| Error::InvalidInput("no fragments to take a schema from".into()))
+    found
+        .map(|(_, schema)| schema)
+        .ok_or_else(|| Error::InvalidInput("no fragments to take a schema from".into()))
 }
 
 /// The schema after a Merge of `fragments` into `dataset`: its schema plus the fields of the
@@ -77,7 +100,11 @@ pub async fn merged_schema(dataset: &Dataset, fragments: &[Fragment]) -> Result<
     for fragment in fragments {
         let label = fragment.id.to_string();
         let old = dataset.fragment_metadata(fragment.id).ok_or_else(|| {
-            Error::InvalidInput(format!("fragment {} is not in version {}", fragment.id, dataset.version()))
+            Error::InvalidInput(format!(
+                "fragment {} is not in version {}",
+                fragment.id,
+                dataset.version()
+            ))
         })?;
         let mut fields = Vec::new();
         for (index, file) in fragment.files.iter().enumerate() {

@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use lancer::{CommitParams, Dataset, Fragment, Operation, OpenParams};
+use lancer::{CommitParams, Dataset, Fragment, OpenParams, Operation};
 
 use crate::error::CliError;
 use crate::{Context, emit};
@@ -45,8 +45,20 @@ pub struct Args {
 
 fn check_uuid(id: &str) -> Result<(), CliError> {
     let shape = id.len() == 36
-        && id.char_indices().all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() });
-    if shape { Ok(()) } else { Err(CliError::usage(format!("--transaction-id `{id}` is not a UUID (8-4-4-4-12 hex digits)"))) }
+        && id.char_indices().all(|(i, c)| {
+            if [8, 13, 18, 23].contains(&i) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    if shape {
+        Ok(())
+    } else {
+        Err(CliError::usage(format!(
+            "--transaction-id `{id}` is not a UUID (8-4-4-4-12 hex digits)"
+        )))
+    }
 }
 
 pub fn read_fragments(paths: &[PathBuf]) -> Result<Vec<Fragment>, CliError> {
@@ -54,7 +66,9 @@ pub fn read_fragments(paths: &[PathBuf]) -> Result<Vec<Fragment>, CliError> {
     for path in paths {
         let text = if path.as_os_str() == "-" {
             let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).map_err(|e| CliError::general(format!("cannot read stdin: {e}")))?;
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| CliError::general(format!("cannot read stdin: {e}")))?;
             text
         } else {
             std::fs::read_to_string(path).map_err(|e| CliError::input(path, e.to_string()))?
@@ -71,12 +85,15 @@ pub async fn run(args: Args, context: &Context) -> Result<(), CliError> {
     let fragments = read_fragments(&args.fragments)?;
     let operation = match args.operation {
         Kind::Overwrite => {
-            let schema = lancer::schema_from_files(&args.uri, &fragments, &context.storage_options).await?;
+            let schema =
+                lancer::schema_from_files(&args.uri, &fragments, &context.storage_options).await?;
             Operation::overwrite(fragments, schema)
         }
         Kind::Append => Operation::append(fragments),
         Kind::Merge => {
-            let open = OpenParams::default().with_version(args.read_version).with_storage_options(context.storage_options.clone());
+            let open = OpenParams::default()
+                .with_version(args.read_version)
+                .with_storage_options(context.storage_options.clone());
             let dataset = Dataset::open_with(&args.uri, &open).await?;
             let schema = lancer::merged_schema(&dataset, &fragments).await?;
             Operation::merge(fragments, schema, dataset.schema())

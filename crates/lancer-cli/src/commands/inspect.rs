@@ -68,7 +68,12 @@ pub async fn scan(args: ScanArgs, context: &Context) -> Result<(), CliError> {
                 }
             }
             if !printed {
-                println!("{}", arrow_cast::pretty::pretty_format_batches(&[arrow_array::RecordBatch::new_empty(schema)])?);
+                println!(
+                    "{}",
+                    arrow_cast::pretty::pretty_format_batches(&[
+                        arrow_array::RecordBatch::new_empty(schema)
+                    ])?
+                );
             }
             Ok(())
         }
@@ -94,7 +99,9 @@ pub async fn show(args: ShowArgs, context: &Context) -> Result<(), CliError> {
         .schema
         .walk()
         .iter()
-        .map(|f| json!({"name": f.name, "id": f.id, "type": f.logical_type, "nullable": f.nullable}))
+        .map(
+            |f| json!({"name": f.name, "id": f.id, "type": f.logical_type, "nullable": f.nullable}),
+        )
         .collect();
     let fragments: Vec<_> = manifest
         .fragments
@@ -112,7 +119,12 @@ pub async fn show(args: ShowArgs, context: &Context) -> Result<(), CliError> {
             })
         })
         .collect();
-    let bytes: u64 = manifest.fragments.iter().flat_map(|f| &f.files).filter_map(|d| d.file_size_bytes).sum();
+    let bytes: u64 = manifest
+        .fragments
+        .iter()
+        .flat_map(|f| &f.files)
+        .filter_map(|d| d.file_size_bytes)
+        .sum();
     let format = manifest.data_format.as_ref().map(|f| f.version.clone());
     if args.json {
         let summary = json!({
@@ -127,8 +139,16 @@ pub async fn show(args: ShowArgs, context: &Context) -> Result<(), CliError> {
         return emit(None, &serde_json::to_string_pretty(&summary).expect("JSON"));
     }
     println!("version      {}", manifest.version);
-    println!("rows         {}", manifest.num_rows().map_or("unknown".into(), |n| n.to_string()));
-    println!("data format  lance {}", format.unwrap_or_else(|| "unknown".into()));
+    println!(
+        "rows         {}",
+        manifest
+            .num_rows()
+            .map_or("unknown".into(), |n| n.to_string())
+    );
+    println!(
+        "data format  lance {}",
+        format.unwrap_or_else(|| "unknown".into())
+    );
     println!("fragments    {}", manifest.fragments.len());
     println!("data bytes   {bytes}");
     if let Some(writer) = &manifest.writer_version {
@@ -137,14 +157,26 @@ pub async fn show(args: ShowArgs, context: &Context) -> Result<(), CliError> {
     println!("schema");
     for field in manifest.schema.walk() {
         let depth = depth(&manifest.schema, field.id);
-        println!("  {}{}: {}{} (id {})", "  ".repeat(depth), field.name, field.logical_type, if field.nullable { "" } else { " not null" }, field.id);
+        println!(
+            "  {}{}: {}{} (id {})",
+            "  ".repeat(depth),
+            field.name,
+            field.logical_type,
+            if field.nullable { "" } else { " not null" },
+            field.id
+        );
     }
     println!("fragments");
     for fragment in &manifest.fragments {
         let rows = fragment.num_rows().map_or("?".into(), |n| n.to_string());
         println!("  {:>6}  {rows} rows", fragment.id);
         for file in &fragment.files {
-            println!("          data/{}  fields {:?}  {} bytes", file.path, file.fields, file.file_size_bytes.map_or("?".into(), |n| n.to_string()));
+            println!(
+                "          data/{}  fields {:?}  {} bytes",
+                file.path,
+                file.fields,
+                file.file_size_bytes.map_or("?".into(), |n| n.to_string())
+            );
         }
     }
     Ok(())
@@ -176,7 +208,10 @@ pub struct VersionsArgs {
 
 /// `2026-11-25T13:45:00Z` for a time since the epoch (UTC, no leap seconds).
 fn iso8601(time: SystemTime) -> String {
-    let secs = time.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;
@@ -188,7 +223,12 @@ fn iso8601(time: SystemTime) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 pub async fn versions(args: VersionsArgs, context: &Context) -> Result<(), CliError> {
@@ -202,7 +242,12 @@ pub async fn versions(args: VersionsArgs, context: &Context) -> Result<(), CliEr
         return emit(None, &serde_json::to_string(&list).expect("JSON"));
     }
     for v in versions {
-        println!("{:>8}  {}  {} bytes", v.version, iso8601(v.last_modified), v.size);
+        println!(
+            "{:>8}  {}  {} bytes",
+            v.version,
+            iso8601(v.last_modified),
+            v.size
+        );
     }
     Ok(())
 }
@@ -236,7 +281,10 @@ pub async fn validate(args: ValidateArgs, context: &Context) -> Result<(), CliEr
             };
             if let Some(size) = file.file_size_bytes {
                 if size != meta.size {
-                    problems.push(format!("{where_}: recorded {size} bytes, found {}", meta.size));
+                    problems.push(format!(
+                        "{where_}: recorded {size} bytes, found {}",
+                        meta.size
+                    ));
                     continue;
                 }
             }
@@ -245,7 +293,10 @@ pub async fn validate(args: ValidateArgs, context: &Context) -> Result<(), CliEr
                 Ok(reader) => {
                     if let Some(rows) = fragment.physical_rows {
                         if reader.num_rows() != rows {
-                            problems.push(format!("{where_}: {} rows, the manifest says {rows}", reader.num_rows()));
+                            problems.push(format!(
+                                "{where_}: {} rows, the manifest says {rows}",
+                                reader.num_rows()
+                            ));
                         }
                     }
                 }
@@ -262,9 +313,16 @@ pub async fn validate(args: ValidateArgs, context: &Context) -> Result<(), CliEr
         println!("{problem}");
     }
     if problems.is_empty() {
-        println!("version {}: {files} data files, all present with their recorded size and a readable footer", dataset.version());
+        println!(
+            "version {}: {files} data files, all present with their recorded size and a readable footer",
+            dataset.version()
+        );
         Ok(())
     } else {
-        Err(CliError::general(format!("version {}: {} of {files} data files have problems", dataset.version(), problems.len())))
+        Err(CliError::general(format!(
+            "version {}: {} of {files} data files have problems",
+            dataset.version(),
+            problems.len()
+        )))
     }
 }

@@ -58,7 +58,11 @@ pub async fn run(args: Args, context: &Context) -> Result<(), CliError> {
             "version {} has no fragment {} (it has {:?})",
             dataset.version(),
             args.fragment,
-            dataset.get_fragments().iter().map(|f| f.id()).collect::<Vec<_>>()
+            dataset
+                .get_fragments()
+                .iter()
+                .map(|f| f.id())
+                .collect::<Vec<_>>()
         ))
     })?;
     let (merged, _schema) = match (&args.exec, &args.input) {
@@ -71,13 +75,16 @@ pub async fn run(args: Args, context: &Context) -> Result<(), CliError> {
             match &args.on {
                 Some(key) => {
                     let schema = reader.schema();
-                    let batches: Vec<RecordBatch> = reader.collect::<Result<_, _>>().map_err(|e| CliError::input(path, e))?;
+                    let batches: Vec<RecordBatch> = reader
+                        .collect::<Result<_, _>>()
+                        .map_err(|e| CliError::input(path, e))?;
                     let table = arrow_select::concat::concat_batches(&schema, &batches)?;
                     fragment.merge(&table, key).await?
                 }
                 None => {
                     let schema = reader.schema();
-                    let batches = futures::stream::iter(reader.map(|b| b.map_err(lancer::Error::from)));
+                    let batches =
+                        futures::stream::iter(reader.map(|b| b.map_err(lancer::Error::from)));
                     fragment.merge_batches(schema, batches).await?
                 }
             }
@@ -89,7 +96,11 @@ pub async fn run(args: Args, context: &Context) -> Result<(), CliError> {
 
 /// Runs `command` as the value function: the fragment's rows go to its stdin, the new
 /// columns come from its stdout, both as Arrow IPC streams, concurrently.
-async fn exec(fragment: &lancer::DatasetFragment, command: &str, columns: &[&str]) -> Result<(lancer::Fragment, lancer::LanceSchema), CliError> {
+async fn exec(
+    fragment: &lancer::DatasetFragment,
+    command: &str,
+    columns: &[&str],
+) -> Result<(lancer::Fragment, lancer::LanceSchema), CliError> {
     let mut input = fragment.read_all_rows(columns)?;
     let mut child = Command::new("sh")
         .args(["-c", command])
@@ -109,7 +120,8 @@ async fn exec(fragment: &lancer::DatasetFragment, command: &str, columns: &[&str
         None => fragment.scan().project(columns).schema()?,
     };
     let writer = std::thread::spawn(move || -> Result<(), String> {
-        let mut ipc = arrow_ipc::writer::StreamWriter::try_new(stdin, &read_schema).map_err(|e| e.to_string())?;
+        let mut ipc = arrow_ipc::writer::StreamWriter::try_new(stdin, &read_schema)
+            .map_err(|e| e.to_string())?;
         for batch in from_scan {
             // A program that stops reading early closes the pipe: not an error here; its exit
             // status and output decide.
@@ -135,19 +147,24 @@ async fn exec(fragment: &lancer::DatasetFragment, command: &str, columns: &[&str
     };
 
     // New columns from the program: a thread reads the pipe and hands batches over.
-    let (to_merge, mut from_reader) = tokio::sync::mpsc::channel::<Result<RecordBatch, lancer::Error>>(2);
+    let (to_merge, mut from_reader) =
+        tokio::sync::mpsc::channel::<Result<RecordBatch, lancer::Error>>(2);
     let (schema_tx, schema_rx) = tokio::sync::oneshot::channel();
     let reader = std::thread::spawn(move || {
-        let ipc = match arrow_ipc::reader::StreamReader::try_new(std::io::BufReader::new(stdout), None) {
-            Ok(ipc) => ipc,
-            Err(e) => {
-                let _ = schema_tx.send(Err(format!("its output is not an Arrow IPC stream: {e}")));
-                return;
-            }
-        };
+        let ipc =
+            match arrow_ipc::reader::StreamReader::try_new(std::io::BufReader::new(stdout), None) {
+                Ok(ipc) => ipc,
+                Err(e) => {
+                    let _ =
+                        schema_tx.send(Err(format!("its output is not an Arrow IPC stream: {e}")));
+                    return;
+                }
+            };
         let _ = schema_tx.send(Ok(ipc.schema()));
         for batch in ipc {
-            let item = batch.map_err(|e| lancer::Error::InvalidInput(format!("its output is not valid Arrow IPC: {e}")));
+            let item = batch.map_err(|e| {
+                lancer::Error::InvalidInput(format!("its output is not valid Arrow IPC: {e}"))
+            });
             if to_merge.blocking_send(item).is_err() {
                 break;
             }
@@ -163,11 +180,16 @@ async fn exec(fragment: &lancer::DatasetFragment, command: &str, columns: &[&str
         fragment.merge_batches(schema, batches).await
     };
     let (fed, merged) = futures::future::join(feeder, merging).await;
-    let status = child.wait().map_err(|e| CliError::general(format!("`{command}`: {e}")))?;
+    let status = child
+        .wait()
+        .map_err(|e| CliError::general(format!("`{command}`: {e}")))?;
     let _ = writer.join();
     let _ = reader.join();
     if !status.success() {
-        return Err(CliError::general(format!("`{command}` failed ({status}); nothing was committed for fragment {}", fragment.id())));
+        return Err(CliError::general(format!(
+            "`{command}` failed ({status}); nothing was committed for fragment {}",
+            fragment.id()
+        )));
     }
     fed?;
     merged.map_err(|e| CliError::general(format!("`{command}`: {e}")))

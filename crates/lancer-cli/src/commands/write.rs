@@ -76,15 +76,26 @@ pub async fn run(args: Args, context: &Context) -> Result<(), CliError> {
         if reader.schema().fields() != schema.fields() {
             return Err(CliError::input(
                 path,
-                format!("has columns {} but {} has {}", describe(&reader.schema()), args.inputs[0].display(), describe(&schema)),
+                format!(
+                    "has columns {} but {} has {}",
+                    describe(&reader.schema()),
+                    args.inputs[0].display(),
+                    describe(&schema)
+                ),
             ));
         }
     }
     let bar = progress::rows(context.quiet, "written");
     let mut rest = readers.into_iter();
     let first = rest.next().map(|(_, r)| r);
-    let reader = Chained { schema, current: first, rest, bar: bar.clone() };
-    let mut params = lancer::WriteParams::default().with_storage_options(context.storage_options.clone());
+    let reader = Chained {
+        schema,
+        current: first,
+        rest,
+        bar: bar.clone(),
+    };
+    let mut params =
+        lancer::WriteParams::default().with_storage_options(context.storage_options.clone());
     if let Some(rows) = args.max_rows_per_file {
         params = params.with_max_rows_per_file(rows);
     }
@@ -97,6 +108,10 @@ pub async fn run(args: Args, context: &Context) -> Result<(), CliError> {
 }
 
 fn describe(schema: &SchemaRef) -> String {
-    let fields: Vec<String> = schema.fields().iter().map(|f| format!("{}: {}", f.name(), f.data_type())).collect();
+    let fields: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| format!("{}: {}", f.name(), f.data_type()))
+        .collect();
     format!("[{}]", fields.join(", "))
 }

@@ -84,6 +84,45 @@ struct ScanState {
     ranges: Box<dyn Iterator<Item = Range<u64>> + Send>,
 }
 
+/// The last [`TAIL_READ`] bytes of a file and its size, in one request: a bounded range when
+/// the size is known, else a suffix range (falling back to a HEAD first on stores that do not
+/// serve suffix ranges, such as Azure).
+async fn read_tail(
+    store: &Arc<dyn ObjectStore>,
+    path: &Path,
+    size: Option<u64>,
+) -> Result<(u64, bytes::Bytes)> {
+    let ranged = |range| GetOptions {
+        range: Some(range),
+        ..Default::default()
+    };
+    let size = match size {
+        Some(size) => size,
+        None => match store
+            .get_opts(path, ranged(GetRange::Suffix(TAIL_READ)))
+            .await
+        {
+            Ok(result) => {
+                let size = result.meta.size;
+                return Ok((size, result.bytes().await?));
+            }
+            Err(object_store::Error::NotSupported { .. }) => store.head(path).await?.size,
+            Err(e) => return Err(e.into()),
+        },
+    };
+    if size == 0 {
+        return Ok((0, bytes::Bytes::new()));
+    }
+    let result = store
+        .get_opts(
+            path,
+            ranged(GetRange::Bounded(size.saturating_sub(TAIL_READ)..size)),
+        )
+        .await?;
+    let actual = result.meta.size;
+    Ok((actual, result.bytes().await?))
+}
+
 /// An open Lance file.
 #[derive(Clone)]
 pub struct FileReader {
@@ -127,12 +166,7 @@ impl FileReader {
         path: &Path,
         expected_size: Option<u64>,
     ) -> Result<Self> {
-        let options = GetOptions {
-            range: Some(GetRange::Suffix(TAIL_READ)),
-            ..Default::default()
-        };
-        let result = store.get_opts(path, options).await?;
-        let file_size = result.meta.size;
+        let (file_size, mut tail) = read_tail(&store, path, expected_size).await?;
         if let Some(expected) = expected_size {
             if expected != file_size {
                 return Err(Error::Corrupt(format!(
@@ -140,7 +174,6 @@ impl FileReader {
                 )));
             }
         }
-        let mut tail = result.bytes().await?;
         let metadata = loop {
             match parse_metadata(&tail, file_size)? {
                 MetadataParse::Parsed(metadata) => break metadata,
