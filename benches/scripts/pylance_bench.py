@@ -1,95 +1,110 @@
 """pylance's side of `cargo xtask bench`: one measurement per invocation.
 
-usage: pylance_bench.py write INPUT.arrow OUTPUT.lance VERSION
-       pylance_bench.py scan FILE.lance [COLUMN]
-       pylance_bench.py commit DATASET FRAGMENTS.json
-       pylance_bench.py concurrent DATASET THREADS COMMITS FRAGMENT.json
+usage: pylance_bench.py write INPUT.arrow URI VERSION PART PARTS OUT.json
+       pylance_bench.py overwrite URI INPUT.arrow FRAGMENTS.json...
+       pylance_bench.py scan URI [COLUMN]
+       pylance_bench.py commit URI FRAGMENTS.json
+       pylance_bench.py concurrent URI THREADS COMMITS FRAGMENT.json
 
-Streams the Arrow IPC input batch by batch into LanceFileWriter(version=VERSION), or scans a
-file with LanceFileReader. Prints one JSON object: seconds, rows (or fragments, or commits that landed), peak_rss_bytes.
+Prints one JSON line, as lancer's side does: seconds, rows, peak_rss_bytes, read_bytes
+(bytes read through system calls during the measured section), cpu_seconds (user and system
+CPU time of the section), start, end.
 """
 import json
 import resource
 import sys
+import threading
 import time
 
+import lance
+import pyarrow as pa
 import pyarrow.ipc as ipc
-from lance.file import LanceFileReader, LanceFileWriter
+from lance import FragmentMetadata, LanceDataset, LanceOperation
+from lance.fragment import write_fragments
 
 
-def peak_rss():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def rchar():
+    with open("/proc/self/io") as f:
+        for line in f:
+            if line.startswith("rchar:"):
+                return int(line.split()[1])
+    return 0
 
 
-def write(source, target, version):
+def load_fragments(path):
+    """A list of fragments as either side writes it: JSON strings or objects."""
+    return [FragmentMetadata.from_json(t if isinstance(t, str) else json.dumps(t)) for t in json.load(open(path))]
+
+
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def report(seconds, rows, read=0, start=0.0, cpu_seconds=0.0):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"seconds": seconds, "rows": rows, "peak_rss_bytes": peak, "read_bytes": read,
+                      "cpu_seconds": cpu_seconds, "start": start, "end": start + seconds}))
+
+
+def write(source, uri, version, part, parts, out):
+    part, parts = int(part), int(parts)
     reader = ipc.open_file(source)
-    start = time.perf_counter()
-    writer = LanceFileWriter(target, reader.schema, version=version)
+    batches = (reader.get_batch(i) for i in range(reader.num_record_batches) if i % parts == part)
+    stream = pa.RecordBatchReader.from_batches(reader.schema, batches)
+    start, clock, before = time.time(), time.perf_counter(), cpu()
+    fragments = write_fragments(stream, uri, schema=reader.schema, data_storage_version=version)
+    seconds, used = time.perf_counter() - clock, cpu() - before
+    json.dump([json.dumps(f.to_json()) for f in fragments], open(out, "w"))
+    report(seconds, sum(f.physical_rows for f in fragments), 0, start, used)
+
+
+def overwrite(uri, source, *paths):
+    fragments = [f for p in paths for f in load_fragments(p)]
+    schema = ipc.open_file(source).schema
+    LanceDataset.commit(uri, LanceOperation.Overwrite(schema, fragments), read_version=0)
+    report(0, 0)
+
+
+def scan(uri, column=None):
+    start, clock, before, used = time.time(), time.perf_counter(), rchar(), cpu()
+    ds = lance.dataset(uri)
     rows = 0
-    for i in range(reader.num_record_batches):
-        batch = reader.get_batch(i)
-        writer.write_batch(batch)
+    for batch in ds.to_batches(columns=[column] if column else None):
         rows += batch.num_rows
-    writer.close()
-    return time.perf_counter() - start, rows
+    report(time.perf_counter() - clock, rows, rchar() - before, start, cpu() - used)
 
 
-def scan(path, column=None):
-    start = time.perf_counter()
-    reader = LanceFileReader(path, columns=[column] if column else None)
-    rows = 0
-    for batch in reader.read_all(batch_size=8192).to_batches():
-        rows += batch.num_rows
-    return time.perf_counter() - start, rows
-
-
-def commit(uri, fragments_path):
-    """Commits one Append of every fragment in FRAGMENTS (a JSON list of fragment JSON)."""
-    from lance import FragmentMetadata, LanceDataset, LanceOperation
-    import lance
-    texts = json.load(open(fragments_path))
-    fragments = [FragmentMetadata.from_json(t) for t in texts]
+def commit(uri, path):
+    fragments = load_fragments(path)
     read_version = lance.dataset(uri).version
-    start = time.perf_counter()
+    start, clock = time.time(), time.perf_counter()
     LanceDataset.commit(uri, LanceOperation.Append(fragments), read_version=read_version)
-    return time.perf_counter() - start, len(fragments)
+    report(time.perf_counter() - clock, len(fragments), 0, start)
 
 
-def concurrent(uri, threads, commits, fragment_path):
-    """THREADS threads each commit COMMITS one-fragment Appends; returns the wall time."""
-    import threading
-    from lance import FragmentMetadata, LanceDataset, LanceOperation
-    import lance
-    text = json.load(open(fragment_path))[0]
-    errors = []
+def concurrent(uri, threads, commits, path):
+    fragment = load_fragments(path)[0]
+    landed = []
 
     def work():
-        try:
-            for _ in range(int(commits)):
-                fragment = FragmentMetadata.from_json(text)
+        for _ in range(int(commits)):
+            try:
                 read_version = lance.dataset(uri).version
-                LanceDataset.commit(uri, LanceOperation.Append([fragment]), read_version=read_version)
-        except Exception as e:  # counted: a commit that gave up is a lost commit for the benchmark
-            errors.append(repr(e))
+                LanceDataset.commit(uri, LanceOperation.Append([fragment]),
+                                    read_version=read_version)
+                landed.append(1)
+            except Exception:  # a commit that gave up counts as lost
+                pass
 
     workers = [threading.Thread(target=work) for _ in range(int(threads))]
-    start = time.perf_counter()
+    start, clock = time.time(), time.perf_counter()
     for w in workers:
         w.start()
     for w in workers:
         w.join()
-    return time.perf_counter() - start, int(threads) * int(commits) - len(errors)
+    report(time.perf_counter() - clock, len(landed), 0, start)
 
 
 if __name__ == "__main__":
-    command = sys.argv[1]
-    if command == "write":
-        seconds, rows = write(sys.argv[2], sys.argv[3], sys.argv[4])
-    elif command == "commit":
-        seconds, rows = commit(sys.argv[2], sys.argv[3])
-    elif command == "concurrent":
-        seconds, rows = concurrent(*sys.argv[2:6])
-    else:
-        seconds, rows = scan(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
-    print(json.dumps({"seconds": seconds, "rows": rows, "peak_rss_bytes": peak_rss()}))
-
+    {"write": write, "overwrite": overwrite, "scan": scan, "commit": commit, "concurrent": concurrent}[sys.argv[1]](*sys.argv[2:])

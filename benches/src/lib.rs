@@ -2,8 +2,10 @@
 //!
 //! * `benches/encoding.rs` and `benches/file.rs`: criterion micro-benchmarks (page encode and
 //!   decode per type family, file write and read in memory); `cargo xtask bench --criterion`.
-//! * `src/bin/compare.rs`: lancer and pylance side by side on the reference table
-//!   ([`reference`]); `cargo xtask bench`.
+//! * `src/bin/bench/`: lancer and pylance side by side on the reference table
+//!   ([`reference`]), every case measured in its own process ([`measure`]), with a report
+//!   in `target/bench/`; `cargo xtask bench`.
 #![deny(missing_docs)]
 
+pub mod measure;
 pub mod reference;

@@ -78,3 +78,22 @@ pub fn batches(rows: usize, batch_rows: usize) -> Vec<RecordBatch> {
         .map(|start| batch(start as u64, batch_rows.min(rows - start)))
         .collect()
 }
+
+/// The share of the table's Arrow bytes held by `column` (measured on a sample of rows), so
+/// a one-column scan's throughput counts the bytes it actually delivers.
+///
+/// ```
+/// let all: f64 = ["id", "value", "text", "category", "score", "vector"]
+///     .iter()
+///     .map(|c| lancer_benches::reference::column_share(c))
+///     .sum();
+/// assert!((all - 1.0).abs() < 1e-9);
+/// ```
+pub fn column_share(column: &str) -> f64 {
+    let sample = batch(0, 10_000);
+    let size = |array: &ArrayRef| array.to_data().get_slice_memory_size().unwrap_or(0) as f64;
+    let total: f64 = sample.columns().iter().map(size).sum();
+    sample
+        .column_by_name(column)
+        .map_or(0.0, |c| size(c) / total)
+}

@@ -53,7 +53,9 @@ commands:
                                    Azure (Azurite) servers, then a short fuzz run
   servers                          start the test servers and print their environment (Ctrl-C stops)
   fuzz [--seconds N] [TARGET...]   run the fuzz targets (default 60 s each)
-  bench [--quick] [--rows N]       lancer vs pylance on the reference table (write, scan, memory)
+  bench [--quick] [--rows N] [--reps N]
+                                   lancer vs pylance on the reference table (write, scan,
+                                   memory, commits); report in target/bench/
   bench --criterion                criterion micro-benchmarks
   oracle                           install the pylance oracle and print its python path";
 
@@ -138,6 +140,16 @@ fn test(args: &[String]) -> Result<(), String> {
             "--",
         ])
         .arg(&dataset))?;
+    // The benchmark harness itself, on a small table in the test profile: it must keep
+    // working (both sides, every case, the report), but its timings here mean nothing.
+    let bench_dir = root().join("target/xtask-bench");
+    run(cargo()
+        .current_dir(root())
+        .args(["run", "-p", "lancer-benches", "--bin", "bench", "--"])
+        .args(["--quick", "--rows", "20000", "--dir"])
+        .arg(&bench_dir)
+        .arg("--python")
+        .arg(&python))?;
     if fuzz_seconds > 0 {
         fuzz::run(&["--seconds".to_string(), fuzz_seconds.to_string()])?;
     }
@@ -155,11 +167,8 @@ fn bench(args: &[String]) -> Result<(), String> {
         ]));
     }
     let python = oracle::ensure()?;
-    let quick = args.iter().any(|a| a == "--quick");
-    let rows = flag_value(args, "--rows")?.unwrap_or(if quick { 50_000 } else { 1_000_000 });
-    let reps = if quick { 1 } else { 5 };
-    let mut compare = cargo();
-    compare
+    let mut bench = cargo();
+    bench
         .current_dir(root())
         .args([
             "run",
@@ -167,16 +176,31 @@ fn bench(args: &[String]) -> Result<(), String> {
             "-p",
             "lancer-benches",
             "--bin",
-            "compare",
+            "bench",
             "--",
         ])
-        .args([
-            "--rows",
-            &rows.to_string(),
-            "--reps",
-            &reps.to_string(),
-            "--python",
-        ])
+        .args(passthrough(args, &["--quick"], &["--rows", "--reps"])?)
+        .arg("--python")
         .arg(&python);
-    run(&mut compare)
+    run(&mut bench)
+}
+
+/// The switches and numeric flags of `args` that are passed on to a benchmark program.
+fn passthrough(
+    args: &[String],
+    switches: &[&str],
+    numbers: &[&str],
+) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for switch in switches {
+        if args.iter().any(|a| a == switch) {
+            out.push(switch.to_string());
+        }
+    }
+    for flag in numbers {
+        if let Some(value) = flag_value(args, flag)? {
+            out.extend([flag.to_string(), value.to_string()]);
+        }
+    }
+    Ok(out)
 }

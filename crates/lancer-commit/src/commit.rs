@@ -353,6 +353,12 @@ impl DatasetStore {
         if self.probed.load(Ordering::Acquire) {
             return Ok(());
         }
+        if let Some(key) = &self.probe_key
+            && probed_stores().lock().expect("probe memo").contains(key)
+        {
+            self.probed.store(true, Ordering::Release);
+            return Ok(());
+        }
         let name = format!(
             "{}/.lancer-create-if-absent-probe-{}",
             lancer_table::naming::VERSIONS_DIR,
@@ -394,6 +400,9 @@ impl DatasetStore {
         match second {
             Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {
                 self.probed.store(true, Ordering::Release);
+                if let Some(key) = &self.probe_key {
+                    probed_stores().lock().expect("probe memo").insert(key.clone());
+                }
                 Ok(())
             }
             Ok(_) => Err(unsafe_store(
@@ -404,9 +413,70 @@ impl DatasetStore {
     }
 }
 
+/// Stores (by [`DatasetStore::open`]'s key) that passed the create-if-absent probe in this
+/// process. Only passes are remembered: a store that failed is probed again, so a fixed
+/// configuration is noticed.
+fn probed_stores() -> &'static std::sync::Mutex<std::collections::HashSet<String>> {
+    static PROBED: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<String>>> =
+        std::sync::OnceLock::new();
+    PROBED.get_or_init(Default::default)
+}
+
 fn invalid(transaction: &Transaction, message: String) -> CommitError {
     CommitError::Invalid(lancer_table::Error::InvalidOperation {
         operation: transaction.operation.kind().name(),
         message,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use object_store::memory::InMemory;
+    use object_store::path::Path;
+
+    use super::*;
+    use crate::StoreOptions;
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    #[test]
+    fn handles_opened_from_the_same_uri_share_a_passed_probe() {
+        let dir = tempfile::tempdir().unwrap();
+        let uri = dir.path().join("ds");
+        let uri = uri.to_str().unwrap();
+        block_on(async {
+            let first = DatasetStore::open(uri, &StoreOptions::default()).unwrap();
+            let second = DatasetStore::open(uri, &StoreOptions::default()).unwrap();
+            let key = first.probe_key.clone().unwrap();
+            assert_eq!(second.probe_key.as_ref(), Some(&key));
+            first.check_create_if_absent().await.unwrap();
+            assert!(probed_stores().lock().unwrap().contains(&key));
+            // The second handle takes the verdict without touching the store: with the
+            // dataset directory replaced by a file, a probe of its own would fail.
+            std::fs::remove_dir_all(uri).unwrap();
+            std::fs::write(uri, b"not a directory").unwrap();
+            second.check_create_if_absent().await.unwrap();
+            assert!(second.probed.load(Ordering::Acquire));
+            // Other options are another configuration, probed on their own.
+            let other = DatasetStore::open(uri, &StoreOptions::default().with("k", "v")).unwrap();
+            assert_ne!(other.probe_key.as_ref(), Some(&key));
+            assert!(other.check_create_if_absent().await.is_err());
+        });
+    }
+
+    #[test]
+    fn stores_given_by_hand_are_probed_per_handle() {
+        let store = DatasetStore::new(Arc::new(InMemory::new()), Path::from("ds"));
+        assert!(store.probe_key.is_none());
+        block_on(store.check_create_if_absent()).unwrap();
+        assert!(store.probed.load(Ordering::Acquire));
+    }
 }

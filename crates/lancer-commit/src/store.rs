@@ -39,6 +39,17 @@ impl StoreOptions {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.options.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
+
+    /// A hash of the options (keys and values, in any order), to tell configurations
+    /// apart without keeping their values, which may be secrets.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut sorted: Vec<_> = self.options.iter().collect();
+        sorted.sort();
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        sorted.hash(&mut hasher);
+        hasher.finish()
+    }
 }
 
 /// The store and the dataset root inside it for `uri` (a local path or a URL).

@@ -52,6 +52,10 @@ pub struct DatasetStore {
     known_latest: AtomicU64,
     /// Whether this handle has checked that the store refuses a second create-if-absent.
     pub(crate) probed: std::sync::atomic::AtomicBool,
+    /// For a store built from a URI: what identifies its configuration, so a verdict of
+    /// the create-if-absent probe is shared by every handle on the same store in this
+    /// process (see [`DatasetStore::open`]).
+    pub(crate) probe_key: Option<String>,
 }
 
 impl DatasetStore {
@@ -65,7 +69,24 @@ impl DatasetStore {
             transactions: Mutex::new(HashMap::new()),
             known_latest: AtomicU64::new(0),
             probed: std::sync::atomic::AtomicBool::new(false),
+            probe_key: None,
         }
+    }
+
+    /// The dataset a URI names, on a store built from the URI and `options` (see
+    /// [`open_store`](crate::open_store)).
+    ///
+    /// Unlike [`DatasetStore::new`], handles opened this way share the result of the check
+    /// that the store honours create-if-absent with every other handle on the same store
+    /// and options in this process: a coordinator committing many times pays for the check
+    /// (two puts and a delete; round trips on a cloud store) once, not per commit.
+    pub fn open(uri: &str, options: &crate::StoreOptions) -> Result<DatasetStore> {
+        let (store, root) = crate::open_store(uri, options)?;
+        let key = format!("{store}|{:016x}", options.fingerprint());
+        Ok(DatasetStore {
+            probe_key: Some(key),
+            ..DatasetStore::new(store, root)
+        })
     }
 
     /// The object store.
@@ -137,6 +158,19 @@ impl DatasetStore {
     pub async fn naming(&self) -> Result<Option<ManifestNaming>> {
         if let Some(naming) = *self.naming.lock().expect("naming lock") {
             return Ok(Some(naming));
+        }
+        // The version hint names a version; the scheme its manifest is stored under is the
+        // dataset's. A listing costs a request per thousand versions on a cloud store (and
+        // a stat per version on a local disk), so it is kept for when the hint is missing,
+        // stale beyond repair, or wrong.
+        if let Some(hint) = self.read_hint().await.filter(|&hint| hint > 0) {
+            for naming in [ManifestNaming::V2, ManifestNaming::V1] {
+                if self.exists(naming, hint).await? {
+                    *self.naming.lock().expect("naming lock") = Some(naming);
+                    self.saw_version(hint);
+                    return Ok(Some(naming));
+                }
+            }
         }
         self.list_versions().await?;
         Ok(*self.naming.lock().expect("naming lock"))

@@ -290,10 +290,10 @@ fn merge(previous: &Manifest, fragments: &[Fragment], schema: &LanceSchema) -> R
                     format!("field id {id} is not in the new schema"),
                 ));
             }
-            if let (Some(expected), Some(got)) = (version, file.version()) {
-                if expected != got {
-                    return Err(mixed_versions(name, &label, i, got, expected));
-                }
+            if let (Some(expected), Some(got)) = (version, file.version())
+                && expected != got
+            {
+                return Err(mixed_versions(name, &label, i, got, expected));
             }
         }
         merged.push(fragment);
@@ -522,10 +522,10 @@ fn check_file_versions(
     for (i, fragment) in fragments.iter().enumerate() {
         let label = label(i, fragment);
         for (f, file) in fragment.files.iter().enumerate() {
-            if let Some(version) = file.version() {
-                if version != expected {
-                    return Err(mixed_versions(operation, &label, f, version, expected));
-                }
+            if let Some(version) = file.version()
+                && version != expected
+            {
+                return Err(mixed_versions(operation, &label, f, version, expected));
             }
         }
     }

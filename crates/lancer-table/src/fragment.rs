@@ -259,14 +259,14 @@ impl Fragment {
                     "deletion files under other base paths are not supported",
                 ));
             }
-            if let (Some(deleted), Some(rows)) = (deletion.num_deleted_rows, self.physical_rows) {
-                if deleted > rows {
-                    return Err(Error::fragment(
-                        label,
-                        "deletion_file.num_deleted_rows",
-                        format!("{deleted} deleted rows in a fragment of {rows}"),
-                    ));
-                }
+            if let (Some(deleted), Some(rows)) = (deletion.num_deleted_rows, self.physical_rows)
+                && deleted > rows
+            {
+                return Err(Error::fragment(
+                    label,
+                    "deletion_file.num_deleted_rows",
+                    format!("{deleted} deleted rows in a fragment of {rows}"),
+                ));
             }
         }
         if self.carried.row_ids.is_some()

@@ -267,9 +267,14 @@ impl Manifest {
             transaction_section_deprecated: None,
             transaction_section,
         };
-        let mut message = pb.encode_to_vec();
-        message.extend_from_slice(&self.unknown_fields);
-        let position = push_section(&mut out, &message);
+        // Encoded in place: for a large dataset the message is most of the file (about
+        // 150 bytes per fragment), so an intermediate copy costs as much as the encoding.
+        let message_len = pb.encoded_len() + self.unknown_fields.len();
+        out.reserve(4 + message_len + FOOTER_LEN);
+        let position = out.len() as u64;
+        out.extend_from_slice(&(message_len as u32).to_le_bytes());
+        pb.encode_raw(&mut out);
+        out.extend_from_slice(&self.unknown_fields);
         out.extend_from_slice(&(position as i64).to_le_bytes());
         out.extend_from_slice(&FOOTER_VERSION.0.to_le_bytes());
         out.extend_from_slice(&FOOTER_VERSION.1.to_le_bytes());

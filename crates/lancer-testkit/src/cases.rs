@@ -51,16 +51,31 @@ pub fn all() -> Vec<Case> {
         let seed = i as u64;
         cases.push(Case::new(
             name.clone(),
-            vec![random_batch(seed, &[field.clone()], 300, &nulls)],
+            vec![random_batch(
+                seed,
+                std::slice::from_ref(&field),
+                300,
+                &nulls,
+            )],
         ));
         if field.is_nullable() && field.data_type() != &DataType::Null {
             cases.push(Case::new(
                 format!("{name}_no_nulls"),
-                vec![random_batch(seed, &[field.clone()], 300, &no_nulls)],
+                vec![random_batch(
+                    seed,
+                    std::slice::from_ref(&field),
+                    300,
+                    &no_nulls,
+                )],
             ));
             cases.push(Case::new(
                 format!("{name}_all_nulls"),
-                vec![random_batch(seed, &[field.clone()], 300, &all_nulls)],
+                vec![random_batch(
+                    seed,
+                    std::slice::from_ref(&field),
+                    300,
+                    &all_nulls,
+                )],
             ));
         }
     }

@@ -104,8 +104,7 @@ impl Dataset {
 
     /// Opens a dataset with options (a version, storage options).
     pub async fn open_with(uri: &str, params: &OpenParams) -> Result<Dataset> {
-        let (store, root) = lancer_commit::open_store(uri, &params.storage_options)?;
-        let store = Arc::new(DatasetStore::new(store, root));
+        let store = Arc::new(DatasetStore::open(uri, &params.storage_options)?);
         let manifest = match params.version {
             Some(version) => match store.latest_version().await? {
                 Some(latest) if version >= 1 && version <= latest => {
@@ -143,8 +142,7 @@ impl Dataset {
         read_version: u64,
         params: &CommitParams,
     ) -> Result<Dataset> {
-        let (store, root) = lancer_commit::open_store(uri, &params.storage_options)?;
-        let store = Arc::new(DatasetStore::new(store, root));
+        let store = Arc::new(DatasetStore::open(uri, &params.storage_options)?);
         let mut transaction = Transaction::new(read_version, operation);
         if let Some(id) = &params.transaction_id {
             transaction.uuid = id.clone();

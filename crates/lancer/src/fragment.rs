@@ -268,14 +268,14 @@ impl NewColumns {
 
     async fn finish(self, fragment: &Fragment) -> Result<(Fragment, LanceSchema)> {
         let rows = self.writer.num_rows();
-        if let Some(expected) = fragment.physical_rows {
-            if rows != expected {
-                self.writer.abort().await?;
-                return Err(Error::InvalidInput(format!(
-                    "fragment {} has {expected} rows but {rows} rows of new columns were given",
-                    fragment.id
-                )));
-            }
+        if let Some(expected) = fragment.physical_rows
+            && rows != expected
+        {
+            self.writer.abort().await?;
+            return Err(Error::InvalidInput(format!(
+                "fragment {} has {expected} rows but {rows} rows of new columns were given",
+                fragment.id
+            )));
         }
         let written = self.writer.finish().await?;
         let fields = written.schema.field_ids();

@@ -56,8 +56,7 @@ pub async fn schema_from_files(
     fragments: &[Fragment],
     storage_options: &StoreOptions,
 ) -> Result<LanceSchema> {
-    let (store, root) = lancer_commit::open_store(uri, storage_options)?;
-    let store = DatasetStore::new(store, root);
+    let store = DatasetStore::open(uri, storage_options)?;
     let mut found: Option<(String, LanceSchema)> = None;
     for (i, fragment) in fragments.iter().enumerate() {
         let label = format!("#{i}");

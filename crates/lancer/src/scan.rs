@@ -226,10 +226,7 @@ pub(crate) fn fragment_stream(
         } else {
             HashSet::new()
         };
-        let rows = match fragment.physical_rows {
-            Some(rows) => rows,
-            None => 0,
-        };
+        let rows = fragment.physical_rows.unwrap_or_default();
         let state = Assembly {
             streams,
             groups,

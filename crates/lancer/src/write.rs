@@ -102,8 +102,8 @@ pub async fn write_fragments(
     reader: impl RecordBatchReader,
     params: &WriteParams,
 ) -> Result<Vec<Fragment>> {
-    let (store, root) = lancer_commit::open_store(uri, &params.storage_options)?;
-    let dataset = DatasetStore::new(store.clone(), root.clone());
+    let dataset = DatasetStore::open(uri, &params.storage_options)?;
+    let (store, root) = (dataset.object_store().clone(), dataset.root().clone());
     let input = reader.schema();
     let target = match dataset.latest_manifest().await? {
         Some(manifest) => {

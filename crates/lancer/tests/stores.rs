@@ -38,12 +38,16 @@ fn options(endpoint: &Endpoint) -> StoreOptions {
         .fold(StoreOptions::default(), |o, (k, v)| o.with(k, v))
 }
 
-/// Every store the suite runs against: (name, store, a fresh root inside it).
-fn stores(test: &str) -> Vec<(String, Arc<dyn ObjectStore>, Path, Option<Endpoint>)> {
+/// A store under test: its name, the store, a fresh root inside it, and the server it
+/// talks to (for stores reached over the network).
+type StoreUnderTest = (String, Arc<dyn ObjectStore>, Path, Option<Endpoint>);
+
+/// Every store the suite runs against.
+fn stores(test: &str) -> Vec<StoreUnderTest> {
     let dir = tempfile::tempdir().unwrap().keep();
     let (local, root) =
         lancer_commit::open_store(dir.to_str().unwrap(), &StoreOptions::default()).unwrap();
-    let mut out: Vec<(String, Arc<dyn ObjectStore>, Path, Option<Endpoint>)> = vec![
+    let mut out: Vec<StoreUnderTest> = vec![
         ("local".into(), local, root, None),
         (
             "memory".into(),

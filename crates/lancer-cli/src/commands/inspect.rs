@@ -279,25 +279,25 @@ pub async fn validate(args: ValidateArgs, context: &Context) -> Result<(), CliEr
                     continue;
                 }
             };
-            if let Some(size) = file.file_size_bytes {
-                if size != meta.size {
-                    problems.push(format!(
-                        "{where_}: recorded {size} bytes, found {}",
-                        meta.size
-                    ));
-                    continue;
-                }
+            if let Some(size) = file.file_size_bytes
+                && size != meta.size
+            {
+                problems.push(format!(
+                    "{where_}: recorded {size} bytes, found {}",
+                    meta.size
+                ));
+                continue;
             }
             match FileReader::open_with_size(store.clone(), &path, meta.size).await {
                 Err(e) => problems.push(format!("{where_}: {}", e.root())),
                 Ok(reader) => {
-                    if let Some(rows) = fragment.physical_rows {
-                        if reader.num_rows() != rows {
-                            problems.push(format!(
-                                "{where_}: {} rows, the manifest says {rows}",
-                                reader.num_rows()
-                            ));
-                        }
+                    if let Some(rows) = fragment.physical_rows
+                        && reader.num_rows() != rows
+                    {
+                        problems.push(format!(
+                            "{where_}: {} rows, the manifest says {rows}",
+                            reader.num_rows()
+                        ));
                     }
                 }
             }

@@ -133,10 +133,10 @@ async fn exec(
         Ok(())
     });
     let feeder = async move {
-        if let Some(batch) = first {
-            if to_writer.send(batch).is_err() {
-                return Ok(());
-            }
+        if let Some(batch) = first
+            && to_writer.send(batch).is_err()
+        {
+            return Ok(());
         }
         while let Some(batch) = input.next().await {
             if to_writer.send(batch?).is_err() {

@@ -147,10 +147,10 @@ impl ColumnCursor {
     }
 
     async fn buffers(&mut self, io: &PageIo, page: usize) -> Result<Arc<Vec<Bytes>>> {
-        if let Some((loaded, buffers)) = &self.loaded {
-            if *loaded == page {
-                return Ok(buffers.clone());
-            }
+        if let Some((loaded, buffers)) = &self.loaded
+            && *loaded == page
+        {
+            return Ok(buffers.clone());
         }
         let buffers = match self.prefetch.take() {
             Some((next, fetch)) if next == page => match fetch.await {
@@ -168,12 +168,13 @@ impl ColumnCursor {
         // Sequential reads want the next page next: start fetching it now so its IO overlaps
         // with decoding this one (only inside a tokio runtime).
         let next = page + 1;
-        if next < self.info.pages.len() && self.starts[next] < self.limit {
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                let (io, info) = (io.clone(), self.info.clone());
-                let fetch = runtime.spawn(async move { io.fetch(&info.pages[next]).await });
-                self.prefetch = Some((next, fetch));
-            }
+        if next < self.info.pages.len()
+            && self.starts[next] < self.limit
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let (io, info) = (io.clone(), self.info.clone());
+            let fetch = runtime.spawn(async move { io.fetch(&info.pages[next]).await });
+            self.prefetch = Some((next, fetch));
         }
         Ok(buffers)
     }

@@ -167,12 +167,12 @@ impl FileReader {
         expected_size: Option<u64>,
     ) -> Result<Self> {
         let (file_size, mut tail) = read_tail(&store, path, expected_size).await?;
-        if let Some(expected) = expected_size {
-            if expected != file_size {
-                return Err(Error::Corrupt(format!(
-                    "the file has {file_size} bytes, {expected} were expected"
-                )));
-            }
+        if let Some(expected) = expected_size
+            && expected != file_size
+        {
+            return Err(Error::Corrupt(format!(
+                "the file has {file_size} bytes, {expected} were expected"
+            )));
         }
         let metadata = loop {
             match parse_metadata(&tail, file_size)? {

@@ -1,0 +1,535 @@
+//! The cases: what is measured, how each side is run, and what it is compared with.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use lancer_benches::measure::Measurement;
+use lancer_benches::reference;
+
+/// How a run is configured.
+pub struct Config {
+    pub rows: usize,
+    pub reps: usize,
+    pub quick: bool,
+    pub dir: PathBuf,
+    pub python: PathBuf,
+}
+
+/// Which way is better for a case's figure.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    Higher,
+    Lower,
+}
+
+/// One case's measurements.
+pub struct CaseResult {
+    pub name: String,
+    pub unit: &'static str,
+    pub better: Better,
+    /// The target for lancer / pylance (as a ratio of the figures).
+    pub target: Option<f64>,
+    pub lancer: Vec<f64>,
+    pub pylance: Vec<f64>,
+    /// pylance writing its default file version (2.2), where it applies.
+    pub pylance_v22: Vec<f64>,
+    /// Bytes read from storage by each side (median), where counted.
+    pub read_bytes: Option<(u64, u64)>,
+    /// The physical limit the figure is compared with (same unit), if any.
+    pub limit: Option<f64>,
+    /// Commits lost (reported as landed but missing from the dataset) or duplicated, by
+    /// each side, for the concurrency case.
+    pub lost: Option<(u64, u64)>,
+    /// Commits that gave up (and said so to their caller), by each side.
+    pub gave_up: Option<(u64, u64)>,
+}
+
+impl CaseResult {
+    /// A case with lancer's and pylance's figures and nothing else.
+    pub fn new(
+        name: impl Into<String>,
+        unit: &'static str,
+        better: Better,
+        target: Option<f64>,
+        lancer: Vec<f64>,
+        pylance: Vec<f64>,
+    ) -> Self {
+        CaseResult {
+            name: name.into(),
+            unit,
+            better,
+            target,
+            lancer,
+            pylance,
+            pylance_v22: Vec::new(),
+            read_bytes: None,
+            limit: None,
+            lost: None,
+            gave_up: None,
+        }
+    }
+}
+
+/// Everything a run produced.
+pub struct Results {
+    pub cases: Vec<CaseResult>,
+    pub arrow_mb: f64,
+    pub raw_write_mbps: f64,
+    pub raw_read_mbps: f64,
+}
+
+fn spawn(program: &Path, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Child {
+    let mut command = Command::new(program);
+    for arg in args {
+        command.arg(arg);
+    }
+    command
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()))
+}
+
+fn finish(child: Child, what: &str) -> Measurement {
+    let output = child.wait_with_output().expect("measured process");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\n{text}",
+        output.status
+    );
+    Measurement::parse(&text).unwrap_or_else(|| panic!("{what} printed no measurement:\n{text}"))
+}
+
+/// One side of the comparison: lancer's `bench measure ...` or the pylance script.
+#[derive(Clone)]
+struct Side {
+    program: PathBuf,
+    prefix: Vec<String>,
+}
+
+impl Side {
+    fn start(&self, case: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Child {
+        let mut all: Vec<&dyn AsRef<std::ffi::OsStr>> = self
+            .prefix
+            .iter()
+            .map(|p| p as &dyn AsRef<std::ffi::OsStr>)
+            .collect();
+        all.push(&case);
+        all.extend_from_slice(args);
+        spawn(&self.program, &all)
+    }
+
+    fn run(&self, case: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Measurement {
+        finish(self.start(case, args), case)
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    sorted[sorted.len() / 2]
+}
+
+/// Removes what a previous repetition left at `dir`, and lets the file system finish
+/// freeing it before anything is timed.
+fn fresh(dir: &Path) -> String {
+    if std::fs::remove_dir_all(dir).is_ok() {
+        settle();
+    }
+    dir.to_str().expect("UTF-8 path").to_string()
+}
+
+/// Writes the reference table once (both sides read this same file).
+fn reference_input(config: &Config) -> (PathBuf, f64) {
+    let path = config.dir.join(format!("reference-{}.arrow", config.rows));
+    if !path.exists() {
+        let tmp = config.dir.join("reference.arrow.tmp");
+        let mut writer = arrow_ipc::writer::FileWriter::try_new(
+            File::create(&tmp).expect("input"),
+            &reference::schema(),
+        )
+        .expect("IPC");
+        for batch in reference::batches(config.rows, 65_536) {
+            writer.write(&batch).expect("IPC write");
+        }
+        writer.finish().expect("IPC finish");
+        std::fs::rename(&tmp, &path).expect("rename");
+    }
+    let mut bytes = 0;
+    for batch in arrow_ipc::reader::FileReader::try_new(File::open(&path).expect("input"), None)
+        .expect("IPC")
+    {
+        // The slices' own bytes, not the IPC body every column of a batch shares.
+        bytes += batch
+            .expect("batch")
+            .columns()
+            .iter()
+            .map(|c| c.to_data().get_slice_memory_size().expect("size"))
+            .sum::<usize>();
+    }
+    (path, bytes as f64 / 1e6)
+}
+
+/// Flushes dirty pages left by earlier cases, so that no measurement pays for (or is
+/// throttled by) the writeback of another's files.
+fn settle() {
+    let _ = Command::new("sync").status();
+}
+
+/// Runs `f(rep)` for lancer and pylance alternately, `reps` times each.
+fn alternate<T>(
+    reps: usize,
+    mut lancer: impl FnMut(usize) -> T,
+    mut pylance: impl FnMut(usize) -> T,
+) -> (Vec<T>, Vec<T>) {
+    let (mut l, mut p) = (Vec::new(), Vec::new());
+    for rep in 0..reps {
+        settle();
+        l.push(lancer(rep));
+        settle();
+        p.push(pylance(rep));
+    }
+    (l, p)
+}
+
+pub fn run(config: &Config) -> Results {
+    std::fs::create_dir_all(&config.dir).expect("bench directory");
+    let dir = config.dir.canonicalize().expect("bench directory");
+    let (input, arrow_mb) = reference_input(config);
+    let lancer = Side {
+        program: std::env::current_exe().expect("this program"),
+        prefix: vec!["measure".into()],
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pylance_bench.py");
+    let pylance = Side {
+        program: config.python.clone(),
+        prefix: vec![script.to_str().expect("path").to_string()],
+    };
+    let mut cases = Vec::new();
+    let throughput =
+        |ms: &[Measurement]| ms.iter().map(|m| arrow_mb / m.seconds).collect::<Vec<_>>();
+
+    // An untimed round first: a run's first writes touch fresh memory and disk blocks.
+    let warm = dir.join("warm");
+    lancer.run(
+        "write",
+        &[&input, &fresh(&warm), &"0", &"1", &dir.join("warm.json")],
+    );
+    pylance.run(
+        "write",
+        &[
+            &input,
+            &fresh(&warm),
+            &"2.0",
+            &"0",
+            &"1",
+            &dir.join("warm.json"),
+        ],
+    );
+
+    // 1. write_fragments, one process (v2.0 both; pylance's default 2.2 alongside).
+    let (ld, pd) = (dir.join("lancer-ds"), dir.join("pylance-ds"));
+    let (lj, pj) = (
+        dir.join("lancer-fragments.json"),
+        dir.join("pylance-fragments.json"),
+    );
+    let (lw, pw) = alternate(
+        config.reps,
+        |_| lancer.run("write", &[&input, &fresh(&ld), &"0", &"1", &lj]),
+        |_| pylance.run("write", &[&input, &fresh(&pd), &"2.0", &"0", &"1", &pj]),
+    );
+    let p22: Vec<Measurement> = (0..config.reps)
+        .map(|_| {
+            settle();
+            pylance.run(
+                "write",
+                &[
+                    &input,
+                    &fresh(&dir.join("pylance-22")),
+                    &"2.2",
+                    &"0",
+                    &"1",
+                    &dir.join("p22.json"),
+                ],
+            )
+        })
+        .collect();
+    cases.push(CaseResult {
+        pylance_v22: throughput(&p22),
+        ..CaseResult::new(
+            "write_fragments, 1 process",
+            "MB/s",
+            Better::Higher,
+            Some(2.5),
+            throughput(&lw),
+            throughput(&pw),
+        )
+    });
+    cases.push(CaseResult {
+        pylance_v22: p22.iter().map(|m| m.peak_rss_bytes as f64 / 1e6).collect(),
+        ..CaseResult::new(
+            "peak RSS while writing",
+            "MB",
+            Better::Lower,
+            Some(0.5),
+            lw.iter().map(|m| m.peak_rss_bytes as f64 / 1e6).collect(),
+            pw.iter().map(|m| m.peak_rss_bytes as f64 / 1e6).collect(),
+        )
+    });
+    // Wall time on a shared machine swings with the kernel's page cache; the CPU the
+    // writer itself used is steadier, and says how much room it leaves to other work.
+    let cpu = |ms: &[Measurement]| ms.iter().map(|m| m.cpu_seconds).collect::<Vec<_>>();
+    cases.push(CaseResult {
+        pylance_v22: cpu(&p22),
+        ..CaseResult::new(
+            "CPU time while writing (user + system)",
+            "CPU s",
+            Better::Lower,
+            None,
+            cpu(&lw),
+            cpu(&pw),
+        )
+    });
+    // The written fragments become datasets to scan.
+    lancer.run("overwrite", &[&ld, &lj]);
+    pylance.run("overwrite", &[&pd, &input, &pj]);
+    pylance.run(
+        "overwrite",
+        &[&dir.join("pylance-22"), &input, &dir.join("p22.json")],
+    );
+
+    // 2. the same input split over 4 worker processes writing at once.
+    let workers = 4;
+    let parallel = |side: &Side, target: &Path, version: Option<&str>| -> Measurement {
+        let uri = fresh(target);
+        let children: Vec<Child> = (0..workers)
+            .map(|k| {
+                let (part, parts, out) = (
+                    k.to_string(),
+                    workers.to_string(),
+                    dir.join(format!("part-{k}.json")),
+                );
+                match version {
+                    None => side.start("write", &[&input, &uri, &part, &parts, &out]),
+                    Some(v) => side.start("write", &[&input, &uri, &v, &part, &parts, &out]),
+                }
+            })
+            .collect();
+        let parts: Vec<Measurement> = children
+            .into_iter()
+            .map(|c| finish(c, "parallel write"))
+            .collect();
+        let start = parts.iter().map(|m| m.start).fold(f64::MAX, f64::min);
+        let end = parts.iter().map(|m| m.end).fold(0.0, f64::max);
+        Measurement {
+            seconds: end - start,
+            rows: parts.iter().map(|m| m.rows).sum(),
+            ..Measurement::default()
+        }
+    };
+    let (l4, p4) = alternate(
+        config.reps,
+        |_| parallel(&lancer, &dir.join("lancer-4"), None),
+        |_| parallel(&pylance, &dir.join("pylance-4"), Some("2.0")),
+    );
+    cases.push(CaseResult::new(
+        format!("write_fragments, {workers} processes at once"),
+        "MB/s",
+        Better::Higher,
+        None,
+        throughput(&l4),
+        throughput(&p4),
+    ));
+
+    // 3. scans: everything, one scalar column, the vector column.
+    for (name, column) in [
+        ("scan, all columns", None),
+        ("scan, one scalar column (value)", Some("value")),
+        ("scan, vector column", Some("vector")),
+    ] {
+        let scan = |side: &Side, uri: &Path| match column {
+            None => side.run("scan", &[&uri]),
+            Some(c) => side.run("scan", &[&uri, &c]),
+        };
+        let (ls, ps) = alternate(config.reps, |_| scan(&lancer, &ld), |_| scan(&pylance, &pd));
+        let p22 = if column.is_none() {
+            (0..config.reps)
+                .map(|_| {
+                    settle();
+                    scan(&pylance, &dir.join("pylance-22"))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let bytes = |ms: &[Measurement]| {
+            median(&ms.iter().map(|m| m.read_bytes as f64).collect::<Vec<_>>()) as u64
+        };
+        let megabytes = match column {
+            None => arrow_mb,
+            Some(c) => arrow_mb * reference::column_share(c),
+        };
+        let rate =
+            |ms: &[Measurement]| ms.iter().map(|m| megabytes / m.seconds).collect::<Vec<_>>();
+        cases.push(CaseResult {
+            pylance_v22: rate(&p22),
+            read_bytes: Some((bytes(&ls), bytes(&ps))),
+            ..CaseResult::new(
+                name,
+                "MB/s",
+                Better::Higher,
+                Some(2.0),
+                rate(&ls),
+                rate(&ps),
+            )
+        });
+        if column.is_none() {
+            cases.push(CaseResult::new(
+                "CPU time of the full scan (user + system)",
+                "CPU s",
+                Better::Lower,
+                None,
+                cpu(&ls),
+                cpu(&ps),
+            ));
+        }
+    }
+
+    // 5. commit latency: an Append of 1,000 fragments.
+    let commit_dir = dir.join("commit");
+    let setup = |fragments: usize| -> (PathBuf, PathBuf) {
+        let uri = fresh(&commit_dir);
+        lancer.run("overwrite", &[&uri, &"--schema-of", &ld, &lj]);
+        let text = std::fs::read_to_string(&lj).expect("fragments");
+        let one = lancer_table_first(&text);
+        let many = dir.join(format!("commit-{fragments}.json"));
+        std::fs::write(&many, format!("[{}]", vec![one; fragments].join(", "))).expect("fragments");
+        (commit_dir.clone(), many)
+    };
+    let (lc, pc) = alternate(
+        config.reps,
+        |_| {
+            let (uri, many) = setup(1000);
+            lancer.run("commit", &[&uri, &many])
+        },
+        |_| {
+            let (uri, many) = setup(1000);
+            pylance.run("commit", &[&uri, &many])
+        },
+    );
+    let ms = |v: &[Measurement]| v.iter().map(|m| m.seconds * 1e3).collect::<Vec<_>>();
+    cases.push(CaseResult::new(
+        "commit latency, Append of 1,000 fragments",
+        "ms",
+        Better::Lower,
+        Some(0.5),
+        ms(&lc),
+        ms(&pc),
+    ));
+
+    // 6. commits per second, 16 concurrent appenders.
+    let (threads, commits) = (16, if config.quick { 3 } else { 10 });
+    // Each run: how many commits said they landed, and how many fragments the dataset
+    // gained (counted by lancer for both sides; it starts with one).
+    let concurrent = |side: &Side| -> (Measurement, u64) {
+        let (uri, one) = setup(1);
+        let m = side.run(
+            "concurrent",
+            &[&uri, &threads.to_string(), &commits.to_string(), &one],
+        );
+        let fragments = lancer.run("count", &[&uri]).rows;
+        (m, fragments - 1)
+    };
+    let (lq, pq) = alternate(
+        config.reps,
+        |_| concurrent(&lancer),
+        |_| concurrent(&pylance),
+    );
+    let expected = (threads * commits) as u64;
+    let lost = |v: &[(Measurement, u64)]| {
+        v.iter()
+            .map(|(m, gained)| m.rows.abs_diff(*gained))
+            .sum::<u64>()
+    };
+    let gave_up = |v: &[(Measurement, u64)]| v.iter().map(|(m, _)| expected - m.rows).sum::<u64>();
+    let rate = |v: &[(Measurement, u64)]| {
+        v.iter()
+            .map(|(m, _)| m.rows as f64 / m.seconds)
+            .collect::<Vec<_>>()
+    };
+    cases.push(CaseResult {
+        lost: Some((lost(&lq), lost(&pq))),
+        gave_up: Some((gave_up(&lq), gave_up(&pq))),
+        ..CaseResult::new(
+            format!("commits/s, {threads} concurrent appenders x {commits}"),
+            "commits/s",
+            Better::Higher,
+            Some(2.0),
+            rate(&lq),
+            rate(&pq),
+        )
+    });
+
+    // 7. a 1-fragment Append on datasets of 10k and 100k fragments.
+    if !config.quick {
+        for size in [10_000usize, 100_000] {
+            let grown = |_| -> (PathBuf, PathBuf) {
+                let (uri, one) = setup(1);
+                lancer.run("grow", &[&uri, &size.to_string(), &one]);
+                (uri, one)
+            };
+            let (lg, pg) = alternate(
+                config.reps.min(3),
+                |rep| {
+                    let (uri, one) = grown(rep);
+                    lancer.run("commit", &[&uri, &one])
+                },
+                |rep| {
+                    let (uri, one) = grown(rep);
+                    pylance.run("commit", &[&uri, &one])
+                },
+            );
+            cases.push(CaseResult::new(
+                format!("commit latency, 1-fragment Append at {size} fragments"),
+                "ms",
+                Better::Lower,
+                Some(0.5),
+                ms(&lg),
+                ms(&pg),
+            ));
+        }
+    }
+
+    // Physical limits, measured in the same run on the same byte count.
+    let bytes = std::fs::metadata(&input).expect("input").len() as usize;
+    let limits: Vec<(f64, f64)> = (0..config.reps.max(2))
+        .map(|_| {
+            settle();
+            crate::lancer_side::raw_limits(&dir, bytes)
+        })
+        .collect();
+    let raw_write_mbps = median(&limits.iter().map(|l| l.0).collect::<Vec<_>>());
+    let raw_read_mbps = median(&limits.iter().map(|l| l.1).collect::<Vec<_>>());
+    for case in &mut cases {
+        if case.unit == "MB/s" {
+            case.limit = Some(if case.name.starts_with("write") {
+                raw_write_mbps
+            } else {
+                raw_read_mbps
+            });
+        }
+    }
+    Results {
+        cases,
+        arrow_mb,
+        raw_write_mbps,
+        raw_read_mbps,
+    }
+}
+
+/// The first fragment of a JSON array of fragments, as text.
+fn lancer_table_first(text: &str) -> String {
+    let fragments = lancer::fragments_from_json(text).expect("fragment JSON");
+    fragments[0].to_json()
+}

@@ -1,0 +1,291 @@
+//! The lancer side of each case: one measurement in this process, printed as JSON.
+
+use std::fs::File;
+use std::path::Path;
+use std::time::Instant;
+
+use arrow_array::{RecordBatch, RecordBatchReader};
+use arrow_schema::{ArrowError, SchemaRef};
+use futures::TryStreamExt;
+use lancer::{
+    CommitParams, Dataset, Operation, WriteParams, fragments_from_json, fragments_to_json,
+};
+use lancer_benches::measure::{Measurement, cpu_seconds, now, peak_rss_bytes, read_bytes};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+/// Every `parts`-th batch of an Arrow IPC file, starting at `part`; `index` counts the
+/// batches handed out.
+struct Part {
+    reader: arrow_ipc::reader::FileReader<File>,
+    index: usize,
+    part: usize,
+    parts: usize,
+}
+
+impl Iterator for Part {
+    type Item = Result<RecordBatch, ArrowError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        // Jump straight to this part's next batch: the others are never read (as on
+        // pylance's side, which asks for its batches by index).
+        let index = self.index * self.parts + self.part;
+        if index >= self.reader.num_batches() {
+            return None;
+        }
+        self.index += 1;
+        if let Err(e) = self.reader.set_index(index) {
+            return Some(Err(e));
+        }
+        self.reader.next()
+    }
+}
+
+impl RecordBatchReader for Part {
+    fn schema(&self) -> SchemaRef {
+        self.reader.schema()
+    }
+}
+
+fn report(seconds: f64, rows: u64, read: u64, cpu: f64, start: f64) {
+    let m = Measurement {
+        seconds,
+        rows,
+        peak_rss_bytes: peak_rss_bytes(),
+        read_bytes: read,
+        cpu_seconds: cpu,
+        start,
+        end: start + seconds,
+    };
+    println!("{}", m.to_json());
+}
+
+/// `write INPUT URI PART PARTS OUT`: write_fragments of a part of the input; the fragments'
+/// JSON goes to OUT.
+pub fn write(args: &[String]) {
+    let (input, uri, part, parts, out) = (
+        &args[0],
+        &args[1],
+        args[2].parse().unwrap(),
+        args[3].parse().unwrap(),
+        &args[4],
+    );
+    let reader = arrow_ipc::reader::FileReader::try_new(File::open(input).expect("input"), None)
+        .expect("IPC");
+    let reader = Part {
+        reader,
+        index: 0,
+        part,
+        parts,
+    };
+    let runtime = runtime();
+    let (start, clock, cpu) = (now(), Instant::now(), cpu_seconds());
+    let fragments = runtime
+        .block_on(lancer::write_fragments(
+            uri,
+            reader,
+            &WriteParams::default(),
+        ))
+        .expect("write");
+    let (seconds, cpu) = (clock.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    let rows = fragments.iter().filter_map(|f| f.physical_rows).sum();
+    std::fs::write(out, fragments_to_json(&fragments)).expect("fragment JSON");
+    report(seconds, rows, 0, cpu, start);
+}
+
+/// `overwrite URI [--schema-of DATASET] FRAGMENTS...`: commits the fragments as a new
+/// dataset (setup, untimed). The schema comes from the fragments' files, or from DATASET
+/// when the files live elsewhere (the commit cases reuse one written table's fragments).
+pub fn overwrite(args: &[String]) {
+    let uri = &args[0];
+    let (schema_of, paths) = match args.get(1).map(String::as_str) {
+        Some("--schema-of") => (Some(&args[2]), &args[3..]),
+        _ => (None, &args[1..]),
+    };
+    let mut fragments = Vec::new();
+    for path in paths {
+        fragments.extend(
+            fragments_from_json(&std::fs::read_to_string(path).expect("fragments")).expect("JSON"),
+        );
+    }
+    runtime().block_on(async {
+        let schema = match schema_of {
+            Some(dataset) => Dataset::open(dataset).await.expect("open").schema().clone(),
+            None => lancer::schema_from_files(uri, &fragments, &Default::default())
+                .await
+                .expect("schema"),
+        };
+        let params = CommitParams::default().with_validation(false);
+        Dataset::commit(uri, Operation::overwrite(fragments, schema), 0, &params)
+            .await
+            .expect("commit");
+    });
+    println!("{}", Measurement::default().to_json());
+}
+
+/// `scan URI [COLUMN]`: reads everything (or one column), batches dropped as they come.
+pub fn scan(args: &[String]) {
+    let uri = &args[0];
+    let runtime = runtime();
+    let (start, clock, before, cpu) = (now(), Instant::now(), read_bytes(), cpu_seconds());
+    let rows = runtime.block_on(async {
+        let dataset = Dataset::open(uri).await.expect("open");
+        let mut scanner = dataset.scan();
+        if let Some(column) = args.get(1) {
+            scanner = scanner.project(&[column]);
+        }
+        let mut stream = scanner.try_into_stream().expect("scan");
+        let mut rows = 0;
+        while let Some(batch) = stream.try_next().await.expect("batch") {
+            rows += batch.num_rows() as u64;
+        }
+        rows
+    });
+    report(
+        clock.elapsed().as_secs_f64(),
+        rows,
+        read_bytes() - before,
+        cpu_seconds() - cpu,
+        start,
+    );
+}
+
+/// `commit URI FRAGMENTS`: one Append of every fragment in the file.
+pub fn commit(args: &[String]) {
+    let (uri, path) = (&args[0], &args[1]);
+    let fragments =
+        fragments_from_json(&std::fs::read_to_string(path).expect("fragments")).expect("JSON");
+    let count = fragments.len() as u64;
+    let runtime = runtime();
+    // As on pylance's side, finding the version to build on is not part of the commit.
+    let read = runtime
+        .block_on(Dataset::open(uri))
+        .expect("open")
+        .version();
+    let (start, clock) = (now(), Instant::now());
+    runtime.block_on(async {
+        let params = CommitParams::default().with_validation(false);
+        Dataset::commit(uri, Operation::append(fragments), read, &params)
+            .await
+            .expect("commit");
+    });
+    report(clock.elapsed().as_secs_f64(), count, 0, 0.0, start);
+}
+
+/// `concurrent URI THREADS COMMITS FRAGMENT`: THREADS threads each commit COMMITS
+/// one-fragment Appends; rows = commits that landed.
+pub fn concurrent(args: &[String]) {
+    let (uri, threads, commits, path) = (
+        args[0].clone(),
+        args[1].parse::<usize>().unwrap(),
+        args[2].parse::<usize>().unwrap(),
+        &args[3],
+    );
+    let fragment = fragments_from_json(&std::fs::read_to_string(path).expect("fragment"))
+        .expect("JSON")
+        .remove(0);
+    let (start, clock) = (now(), Instant::now());
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let (uri, fragment) = (uri.clone(), fragment.clone());
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async {
+                    let mut landed = 0;
+                    for _ in 0..commits {
+                        let Ok(dataset) = Dataset::open(&uri).await else {
+                            continue;
+                        };
+                        let params = CommitParams::default().with_validation(false);
+                        if Dataset::commit(
+                            &uri,
+                            Operation::append(vec![fragment.clone()]),
+                            dataset.version(),
+                            &params,
+                        )
+                        .await
+                        .is_ok()
+                        {
+                            landed += 1;
+                        }
+                    }
+                    landed
+                })
+            })
+        })
+        .collect();
+    let landed: u64 = workers.into_iter().map(|w| w.join().expect("worker")).sum();
+    report(clock.elapsed().as_secs_f64(), landed, 0, 0.0, start);
+}
+
+/// `count URI`: rows = the number of fragments in the latest version (setup, untimed).
+pub fn count(args: &[String]) {
+    let fragments = runtime().block_on(async {
+        Dataset::open(&args[0])
+            .await
+            .expect("open")
+            .manifest()
+            .fragments
+            .len()
+    });
+    println!(
+        "{}",
+        Measurement {
+            rows: fragments as u64,
+            ..Measurement::default()
+        }
+        .to_json()
+    );
+}
+
+/// `grow URI N FRAGMENT`: makes the dataset hold N copies of the fragment, in one commit
+/// (setup for the large-manifest case, untimed).
+pub fn grow(args: &[String]) {
+    let (uri, n, path) = (&args[0], args[1].parse::<usize>().unwrap(), &args[2]);
+    let fragment = fragments_from_json(&std::fs::read_to_string(path).expect("fragment"))
+        .expect("JSON")
+        .remove(0);
+    runtime().block_on(async {
+        let dataset = Dataset::open(uri).await.expect("open");
+        let params = CommitParams::default().with_validation(false);
+        Dataset::commit(
+            uri,
+            Operation::append(vec![fragment; n]),
+            dataset.version(),
+            &params,
+        )
+        .await
+        .expect("grow");
+    });
+    println!("{}", Measurement::default().to_json());
+}
+
+/// Plain sequential write (from a buffer of the full size) and read of `bytes` bytes in
+/// 8 MiB chunks: the physical limits the figures are compared with. Returns MB/s.
+pub fn raw_limits(dir: &Path, bytes: usize) -> (f64, f64) {
+    use std::io::{Read, Write};
+    let data: Vec<u8> = (0..bytes).map(|i| (i * 7 + 3) as u8).collect();
+    let path = dir.join("raw.bin");
+    let _ = std::fs::remove_file(&path);
+    let clock = Instant::now();
+    let mut file = File::create(&path).expect("raw file");
+    for chunk in data.chunks(8 << 20) {
+        file.write_all(chunk).expect("raw write");
+    }
+    drop(file);
+    let write = bytes as f64 / clock.elapsed().as_secs_f64() / 1e6;
+    let clock = Instant::now();
+    let mut file = File::open(&path).expect("raw file");
+    let mut buffer = vec![0u8; 8 << 20];
+    while file.read(&mut buffer).expect("raw read") > 0 {}
+    let read = bytes as f64 / clock.elapsed().as_secs_f64() / 1e6;
+    let _ = std::fs::remove_file(&path);
+    (write, read)
+}
