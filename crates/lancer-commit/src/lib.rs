@@ -41,5 +41,5 @@ mod versions;
 
 pub use commit::{CommitOptions, Committed};
 pub use error::{CommitError, Result};
-pub use store::{StoreOptions, open_store};
+pub use store::{StoreOptions, local_dir, open_store};
 pub use versions::{DatasetStore, VersionEntry};

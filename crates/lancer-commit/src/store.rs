@@ -76,6 +76,19 @@ pub fn open_store(uri: &str, options: &StoreOptions) -> Result<(Arc<dyn ObjectSt
     }
 }
 
+/// The directory on the local disk that `uri` names, if it names one (a path or a
+/// `file://` URL): there files can be written directly rather than through the store.
+pub fn local_dir(uri: &str) -> Option<std::path::PathBuf> {
+    if !uri.contains("://") && !uri.starts_with("file:") {
+        return std::path::absolute(uri).ok();
+    }
+    let url = url::Url::parse(uri).ok()?;
+    if url.scheme() != "file" {
+        return None;
+    }
+    url.to_file_path().ok()
+}
+
 /// The dataset root inside a bucket or container: the URL's path.
 #[allow(dead_code)]
 fn root_of(url: &url::Url) -> Result<Path> {
@@ -195,6 +208,15 @@ pub fn redact(uri: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_directories_are_recognised() {
+        assert_eq!(local_dir("/tmp/x/ds"), Some("/tmp/x/ds".into()));
+        assert_eq!(local_dir("file:///tmp/x/ds"), Some("/tmp/x/ds".into()));
+        assert!(local_dir("relative/ds").unwrap().is_absolute());
+        assert_eq!(local_dir("s3://bucket/ds"), None);
+        assert_eq!(local_dir("memory://ds"), None);
+    }
 
     #[test]
     fn local_paths_and_file_urls() {

@@ -39,6 +39,10 @@ pub enum Error {
     #[cfg(feature = "store")]
     #[error("object store: {0}")]
     Store(#[from] object_store::Error),
+    /// Reading or writing a local file failed.
+    #[cfg(feature = "store")]
+    #[error("local file: {0}")]
+    Io(#[from] std::io::Error),
     /// The same error, with the file it happened in.
     #[error("{path}: {source}")]
     InFile {

@@ -9,7 +9,7 @@ use arrow_schema::{ArrowError, Schema, SchemaRef};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use lancer_file::{FileWriter, FileWriterOptions, LanceSchema};
-use lancer_table::naming::{DATA_DIR, new_data_file_name};
+use lancer_table::naming::new_data_file_name;
 use lancer_table::{DataFile, Fragment, add_fields};
 
 use crate::dataset::Dataset;
@@ -175,10 +175,11 @@ impl DatasetFragment {
         let file_schema = dataset_schema.project_ids(&new_ids);
         let arrow = file_schema.to_arrow_ref()?;
         let name = new_data_file_name();
-        let path = self.dataset.store.path(&format!("{DATA_DIR}/{name}"));
-        let writer = FileWriter::try_new(
-            self.dataset.object_store().clone(),
-            path,
+        let writer = crate::write::data_file_writer(
+            self.dataset.object_store(),
+            self.dataset.store.root(),
+            lancer_commit::local_dir(self.dataset.uri()).as_deref(),
+            &name,
             file_schema,
             FileWriterOptions::default(),
         )?;

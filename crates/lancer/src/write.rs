@@ -73,6 +73,8 @@ impl WriteParams {
 pub(crate) struct Target {
     pub(crate) store: Arc<dyn ObjectStore>,
     pub(crate) root: Path,
+    /// The dataset's directory, when it is on the local disk.
+    pub(crate) local_dir: Option<std::path::PathBuf>,
     pub(crate) schema: LanceSchema,
     pub(crate) arrow: SchemaRef,
 }
@@ -113,6 +115,7 @@ pub async fn write_fragments(
             Target {
                 store,
                 root,
+                local_dir: lancer_commit::local_dir(uri),
                 schema: manifest.schema.clone(),
                 arrow,
             }
@@ -129,6 +132,7 @@ pub async fn write_fragments(
             Target {
                 store,
                 root,
+                local_dir: lancer_commit::local_dir(uri),
                 schema,
                 arrow,
             }
@@ -196,6 +200,27 @@ fn align(batch: RecordBatch, target: &SchemaRef) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(target.clone(), columns)?)
 }
 
+/// A writer for the new data file `data/<name>` of the dataset at `root`: straight to disk
+/// for a local dataset (see [`FileWriter::create_local`]), through the store otherwise.
+pub(crate) fn data_file_writer(
+    store: &Arc<dyn ObjectStore>,
+    root: &Path,
+    local_dir: Option<&std::path::Path>,
+    name: &str,
+    schema: LanceSchema,
+    options: FileWriterOptions,
+) -> Result<FileWriter> {
+    Ok(match local_dir {
+        Some(dir) => FileWriter::create_local(dir.join(DATA_DIR).join(name), schema, options)?,
+        None => FileWriter::try_new(
+            store.clone(),
+            root.clone().join(DATA_DIR).join(name),
+            schema,
+            options,
+        )?,
+    })
+}
+
 /// Writes batches into files of at most `max_rows_per_file` rows (and about
 /// `max_bytes_per_file` bytes), one fragment per file.
 pub(crate) struct FileRoller<'a> {
@@ -220,11 +245,12 @@ impl<'a> FileRoller<'a> {
         while offset < batch.num_rows() {
             if self.current.is_none() {
                 let name = new_data_file_name();
-                let path = self.target.root.clone().join(DATA_DIR).join(name.as_str());
                 let options = FileWriterOptions::default().with_page_bytes(self.params.page_bytes);
-                let writer = FileWriter::try_new(
-                    self.target.store.clone(),
-                    path,
+                let writer = data_file_writer(
+                    &self.target.store,
+                    &self.target.root,
+                    self.target.local_dir.as_deref(),
+                    &name,
                     self.target.schema.clone(),
                     options,
                 )?;

@@ -18,6 +18,21 @@ async fn lancer_seed_flow_is_read_exactly_by_pylance() {
     let uri = uri(&dir, "seed");
     let dataset = lancer_seed(&uri).await;
     assert_eq!(dataset.version(), 3);
+    // Workers and merge_columns wrote straight to disk: only finished data files remain,
+    // each one referenced by the dataset.
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir.path().join("seed/data"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let mut referenced: Vec<String> = dataset
+        .manifest()
+        .fragments
+        .iter()
+        .flat_map(|f| f.files.iter().map(|file| file.path.clone()))
+        .collect();
+    on_disk.sort();
+    referenced.sort();
+    assert_eq!(on_disk, referenced);
     for (version, columns, rows) in seed_expectation() {
         let (got_columns, got_rows) = lancer_view(&uri, version).await;
         assert_eq!(got_columns, columns, "lancer, version {version}");

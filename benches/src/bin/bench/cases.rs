@@ -480,7 +480,7 @@ pub fn run(config: &Config) -> Results {
                 (uri, one)
             };
             let (lg, pg) = alternate(
-                config.reps.min(3),
+                config.reps,
                 |rep| {
                     let (uri, one) = grown(rep);
                     lancer.run("commit", &[&uri, &one])
