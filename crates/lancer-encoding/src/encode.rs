@@ -266,7 +266,7 @@ fn encode_dictionary(
     parts: &[ArrayData],
     buffers: &mut BufferSet,
 ) -> Result<ArrayEncoding> {
-    let merged = merge_dictionaries(parts)?;
+    let merged = merge_dictionaries(key, value, parts)?;
     let dictionary_values = make_array(merged.child_data()[0].clone());
     let keys_data = merged
         .clone()
@@ -310,12 +310,15 @@ fn encode_dictionary(
 
 /// One dictionary array covering all parts (parts sharing a dictionary are concatenated
 /// directly; otherwise Arrow merges the dictionaries).
-fn merge_dictionaries(parts: &[ArrayData]) -> Result<ArrayData> {
+fn merge_dictionaries(key: &DataType, value: &DataType, parts: &[ArrayData]) -> Result<ArrayData> {
     match parts {
-        [] => Err(Error::InvalidData {
-            column: String::new(),
-            message: "empty dictionary page".to_string(),
-        }),
+        // A page with no rows, e.g. the items of a list column whose lists were all null or
+        // empty: an empty dictionary, written as such.
+        [] => Ok(arrow_array::new_empty_array(&DataType::Dictionary(
+            Box::new(key.clone()),
+            Box::new(value.clone()),
+        ))
+        .to_data()),
         [one] => Ok(one.clone()),
         many => {
             let arrays: Vec<ArrayRef> = many.iter().map(|p| make_array(p.clone())).collect();

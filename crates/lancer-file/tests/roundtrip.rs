@@ -298,3 +298,44 @@ fn types_2_0_cannot_store_are_refused_naming_column_and_type() {
         );
     });
 }
+
+#[test]
+fn lists_of_dictionaries_with_no_items() {
+    // Found by files_round_trip: a one-row list<dictionary> column whose list is null (or
+    // empty) leaves the items column a page with no rows to encode.
+    use arrow_array::builder::{ListBuilder, StringDictionaryBuilder};
+    use arrow_array::types::Int32Type;
+    let cases: [Vec<Option<Vec<&str>>>; 3] = [vec![None], vec![Some(vec![])], vec![None, Some(vec![])]];
+    for lists in cases {
+        let mut builder = ListBuilder::new(StringDictionaryBuilder::<Int32Type>::new());
+        for list in &lists {
+            match list {
+                None => builder.append_null(),
+                Some(items) => {
+                    for item in items.iter().copied() {
+                        builder.values().append_value(item);
+                    }
+                    builder.append(true);
+                }
+            }
+        }
+        let column: ArrayRef = Arc::new(builder.finish());
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "b",
+            column.data_type().clone(),
+            true,
+        )]));
+        let batch = RecordBatch::try_new(schema, vec![column]).unwrap();
+        for page_bytes in [1, 8 << 20] {
+            runtime().block_on(async {
+                let store = Arc::new(InMemory::new());
+                let path = write(&store, std::slice::from_ref(&batch), page_bytes).await;
+                assert_batches_equal(
+                    &read(&store, &path, ReadOptions::default()).await,
+                    &batch,
+                    &format!("{lists:?} with {page_bytes}-byte pages"),
+                );
+            });
+        }
+    }
+}
