@@ -60,6 +60,15 @@ commands:
   oracle                           install the pylance oracle and print its python path";
 
 /// The workspace root.
+/// `python` arguments that install packages quietly.
+pub(crate) const PIP_INSTALL: &[&str] = &[
+    "-m",
+    "pip",
+    "install",
+    "--quiet",
+    "--disable-pip-version-check",
+];
+
 pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -106,6 +115,9 @@ fn test(args: &[String]) -> Result<(), String> {
             .current_dir(root())
             .env("LANCER_FULL_TEST", "1")
             .env("LANCER_ORACLE_PYTHON", &python)
+            // The Python package's build (pyo3) configures itself for this interpreter, as
+            // maturin's build below does, so the two share one build.
+            .env("PYO3_PYTHON", &python)
             .envs(servers.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     };
     let mut tests = cargo();
@@ -140,6 +152,7 @@ fn test(args: &[String]) -> Result<(), String> {
             "--",
         ])
         .arg(&dataset))?;
+    python_package(&python, &servers.env)?;
     // The benchmark harness itself, on a small table in the test profile: it must keep
     // working (both sides, every case, the report), but its timings here mean nothing.
     let bench_dir = root().join("target/xtask-bench");
@@ -155,6 +168,57 @@ fn test(args: &[String]) -> Result<(), String> {
     }
     eprintln!("xtask: all tests passed");
     Ok(())
+}
+
+/// Builds the Python package into the test virtualenv the way a user installs it (pip and
+/// maturin's PEP 517 backend, in the test profile to reuse this run's build), then runs its
+/// pytest suite. pytest fails when it collects no test.
+fn python_package(python: &Path, servers: &[(String, String)]) -> Result<(), String> {
+    let bin = python
+        .parent()
+        .ok_or_else(|| format!("{} has no parent directory", python.display()))?;
+    let path = match std::env::var_os("PATH") {
+        Some(path) => {
+            let mut dirs = vec![bin.to_path_buf()];
+            dirs.extend(std::env::split_paths(&path));
+            std::env::join_paths(dirs).map_err(|e| format!("cannot extend PATH: {e}"))?
+        }
+        None => bin.as_os_str().to_owned(),
+    };
+    run(Command::new(python)
+        .current_dir(root())
+        // maturin's build backend runs the `maturin` command of the virtualenv.
+        .env("PATH", &path)
+        .env("MATURIN_PEP517_ARGS", "--profile dev")
+        .env("PYO3_PYTHON", python)
+        .args(PIP_INSTALL)
+        .args(["--no-build-isolation", "--no-deps", "--force-reinstall"])
+        .arg("./crates/lancer-python"))?;
+    run(Command::new(python)
+        .current_dir(root())
+        .env("PATH", &path)
+        .env("LANCER_FULL_TEST", "1")
+        .envs(servers.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .args([
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "crates/lancer-python/tests",
+        ]))?;
+    // The Ray example is documentation too: a local Ray (two CPUs) runs it end to end.
+    let dataset = root().join("target/xtask-examples/ray_example");
+    if dataset.exists() {
+        std::fs::remove_dir_all(&dataset)
+            .map_err(|e| format!("cannot clear {}: {e}", dataset.display()))?;
+    }
+    run(Command::new(python)
+        .current_dir(root())
+        .env("PATH", &path)
+        .env("RAY_USAGE_STATS_ENABLED", "0")
+        .arg("crates/lancer-python/examples/ray_distributed_write.py")
+        .arg(&dataset))
 }
 
 fn bench(args: &[String]) -> Result<(), String> {

@@ -1,12 +1,22 @@
-//! The pylance oracle: a virtualenv under `target/oracle` with pinned pylance and pyarrow.
+//! The test virtualenv under `target/oracle`: pinned pylance (the oracle lancer is checked
+//! against), pyarrow, and what the Python package is built and tested with.
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::{root, run};
+use crate::{PIP_INSTALL, root, run};
 
-/// Pinned packages. pylance 14.0.2 is the reference implementation lancer is checked against.
-const PACKAGES: &[&str] = &["pylance==14.0.2", "pyarrow==26.0.1"];
+/// Pinned packages. pylance 14.0.2 is the reference implementation lancer is checked against;
+/// maturin builds the lancer Python package into the same virtualenv, where pytest runs its
+/// tests (pandas for the seed's `to_pandas()`, Ray for the Ray example).
+const PACKAGES: &[&str] = &[
+    "pylance==14.0.2",
+    "pyarrow==26.0.1",
+    "pandas==3.1.1",
+    "pytest==9.2.0",
+    "maturin==1.16.0",
+    "ray==2.60.0",
+];
 
 /// Creates the virtualenv if needed and returns its python. Fails (never skips) when it cannot
 /// be installed.
@@ -23,16 +33,8 @@ pub(crate) fn ensure() -> Result<PathBuf, String> {
         .args(["-m", "venv", "--clear"])
         .arg(&venv))
     .map_err(|e| format!("cannot create the oracle virtualenv with {base}: {e}"))?;
-    run(Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args(PACKAGES))
-    .map_err(|e| format!("cannot install the pylance oracle: {e}"))?;
+    run(Command::new(&python).args(PIP_INSTALL).args(PACKAGES))
+        .map_err(|e| format!("cannot install the pylance oracle: {e}"))?;
     run(Command::new(&python).args([
         "-c",
         "import lance, pyarrow; assert lance.__version__ == '14.0.2', lance.__version__",

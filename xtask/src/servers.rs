@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{root, run};
+use crate::{PIP_INSTALL, root, run};
 
 const MOTO: &[&str] = &["moto[s3]==5.2.5", "flask", "flask-cors"];
 const AZURITE: &str = "azurite@3.35.0";
@@ -53,16 +53,8 @@ fn install_moto() -> Result<PathBuf, String> {
     run(Command::new("python3")
         .args(["-m", "venv", "--clear"])
         .arg(&venv))?;
-    run(Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args(MOTO))
-    .map_err(|e| format!("cannot install moto: {e}"))?;
+    run(Command::new(&python).args(PIP_INSTALL).args(MOTO))
+        .map_err(|e| format!("cannot install moto: {e}"))?;
     std::fs::write(&stamp, wanted).map_err(|e| e.to_string())?;
     Ok(python)
 }

@@ -305,7 +305,8 @@ fn lists_of_dictionaries_with_no_items() {
     // empty) leaves the items column a page with no rows to encode.
     use arrow_array::builder::{ListBuilder, StringDictionaryBuilder};
     use arrow_array::types::Int32Type;
-    let cases: [Vec<Option<Vec<&str>>>; 3] = [vec![None], vec![Some(vec![])], vec![None, Some(vec![])]];
+    let cases: [Vec<Option<Vec<&str>>>; 3] =
+        [vec![None], vec![Some(vec![])], vec![None, Some(vec![])]];
     for lists in cases {
         let mut builder = ListBuilder::new(StringDictionaryBuilder::<Int32Type>::new());
         for list in &lists {

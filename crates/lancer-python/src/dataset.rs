@@ -1,0 +1,383 @@
+//! Coordinator and reader side: committing operations, opening versions, scanning, and
+//! adding columns to a fragment.
+
+use std::sync::{Arc, Mutex};
+
+use arrow_array::RecordBatch;
+use arrow_pyarrow::{FromPyArrow, PyArrowType, ToPyArrow};
+use arrow_schema::{ArrowError, Schema, SchemaRef};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use lancer::{
+    CommitParams, Dataset, DatasetFragment, Error, Fragment, OpenParams, Operation, Scanner,
+};
+use pyo3::prelude::*;
+
+use crate::errors::PyResultOf;
+use crate::runtime::{block_on, block_on_unlocked};
+use crate::schema::LanceSchema;
+use crate::write::{PyStorageOptions, store_options};
+
+/// One version of a dataset (the native half of `lancer.LanceDataset`).
+#[pyclass(module = "lancer._lancer", frozen, skip_from_py_object)]
+pub(crate) struct NativeDataset(Dataset);
+
+/// One fragment of a dataset version (the native half of `lancer.LanceFragment`).
+#[pyclass(module = "lancer._lancer", frozen, skip_from_py_object)]
+pub(crate) struct NativeFragment(DatasetFragment);
+
+/// Opens the dataset at `uri`, at its latest version or at `version`.
+#[pyfunction]
+#[pyo3(signature = (uri, version=None, storage_options=None))]
+pub(crate) fn open_dataset(
+    py: Python<'_>,
+    uri: String,
+    version: Option<u64>,
+    storage_options: PyStorageOptions,
+) -> PyResultOf<NativeDataset> {
+    let mut params = OpenParams::default().with_storage_options(store_options(storage_options));
+    if let Some(version) = version {
+        params = params.with_version(version);
+    }
+    let dataset = block_on(py, async move { Dataset::open_with(&uri, &params).await })?;
+    Ok(NativeDataset(dataset))
+}
+
+/// The schema argument of an operation: ours (with field ids) or a pyarrow one.
+enum SchemaArg {
+    Lance(lancer::LanceSchema),
+    Arrow(Schema),
+    Missing,
+}
+
+fn schema_arg(schema: Option<&Bound<'_, PyAny>>) -> PyResult<SchemaArg> {
+    Ok(match schema {
+        None => SchemaArg::Missing,
+        Some(object) if object.is_none() => SchemaArg::Missing,
+        Some(object) => match object.cast::<LanceSchema>() {
+            Ok(lance) => SchemaArg::Lance(lance.get().0.clone()),
+            Err(_) => SchemaArg::Arrow(Schema::from_pyarrow_bound(object)?),
+        },
+    })
+}
+
+/// Commits an operation (`kind` is "overwrite", "append" or "merge") of the fragments given
+/// as JSON, built on `read_version` (None: the latest version, or 0 when there is none;
+/// a Merge must name its version).
+#[pyfunction]
+#[pyo3(signature = (uri, kind, fragments, schema=None, read_version=None, storage_options=None, max_retries=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn commit(
+    py: Python<'_>,
+    uri: String,
+    kind: &str,
+    fragments: Vec<String>,
+    schema: Option<&Bound<'_, PyAny>>,
+    read_version: Option<u64>,
+    storage_options: PyStorageOptions,
+    max_retries: Option<u32>,
+) -> PyResultOf<NativeDataset> {
+    let schema = schema_arg(schema).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let fragments = fragments
+        .iter()
+        .map(|json| Fragment::from_json(json))
+        .collect::<Result<Vec<_>, _>>()?;
+    let options = store_options(storage_options);
+    let mut params = CommitParams::default().with_storage_options(options.clone());
+    if let Some(retries) = max_retries {
+        params =
+            params.with_commit_options(lancer::CommitOptions::default().with_max_retries(retries));
+    }
+    let kind = kind.to_string();
+    let dataset = block_on(py, async move {
+        let open = |version: Option<u64>| {
+            let mut open = OpenParams::default().with_storage_options(options.clone());
+            if let Some(version) = version {
+                open = open.with_version(version);
+            }
+            let uri = uri.clone();
+            async move { Dataset::open_with(&uri, &open).await }
+        };
+        let read_version = match read_version {
+            Some(version) => version,
+            None if kind == "merge" => {
+                return Err(Error::InvalidInput(
+                    "a Merge must give the read_version its fragments were made from".into(),
+                ));
+            }
+            None => match open(None).await {
+                Ok(dataset) => dataset.version(),
+                Err(Error::NotFound(_)) => 0,
+                Err(other) => return Err(other),
+            },
+        };
+        let operation = match (kind.as_str(), schema) {
+            ("append", _) => Operation::append(fragments),
+            ("overwrite", SchemaArg::Lance(schema)) => Operation::overwrite(fragments, schema),
+            ("overwrite", SchemaArg::Arrow(schema)) => {
+                Operation::overwrite(fragments, lancer::LanceSchema::from_arrow(&schema)?)
+            }
+            ("merge", schema) => {
+                let previous = open(Some(read_version)).await?;
+                let schema = match schema {
+                    SchemaArg::Lance(schema) => schema,
+                    SchemaArg::Arrow(arrow) => {
+                        merge_schema_for(&previous, &fragments, &arrow).await?
+                    }
+                    SchemaArg::Missing => lancer::merged_schema(&previous, &fragments).await?,
+                };
+                Operation::merge(fragments, schema, previous.schema())
+            }
+            ("overwrite", SchemaArg::Missing) => {
+                return Err(Error::InvalidInput(
+                    "an Overwrite needs the new schema".into(),
+                ));
+            }
+            (other, _) => {
+                return Err(Error::InvalidInput(format!("unknown operation `{other}`")));
+            }
+        };
+        Dataset::commit(&uri, operation, read_version, &params).await
+    })?;
+    Ok(NativeDataset(dataset))
+}
+
+/// A Merge given a pyarrow schema: the ids come from the dataset and the new files, and the
+/// names must be the ones the caller listed.
+async fn merge_schema_for(
+    previous: &Dataset,
+    fragments: &[Fragment],
+    arrow: &Schema,
+) -> lancer::Result<lancer::LanceSchema> {
+    let merged = lancer::merged_schema(previous, fragments).await?;
+    let have: Vec<&str> = merged.fields.iter().map(|f| f.name.as_str()).collect();
+    let want: Vec<&str> = arrow.fields().iter().map(|f| f.name().as_str()).collect();
+    let mut sorted_have = have.clone();
+    let mut sorted_want = want.clone();
+    sorted_have.sort_unstable();
+    sorted_want.sort_unstable();
+    if sorted_have != sorted_want {
+        return Err(Error::InvalidInput(format!(
+            "the Merge schema lists [{}] but the dataset and the new files hold [{}]",
+            want.join(", "),
+            have.join(", ")
+        )));
+    }
+    Ok(merged)
+}
+
+/// A scan in progress: a Python iterator of pyarrow RecordBatches. Each step waits for the
+/// next batch with the GIL released; a failure is raised as a lancer exception (through a
+/// C stream, pyarrow would turn it into a generic ArrowInvalid).
+#[pyclass(module = "lancer._lancer", frozen, skip_from_py_object)]
+pub(crate) struct NativeScan {
+    schema: SchemaRef,
+    stream: Mutex<Option<BoxStream<'static, lancer::Result<RecordBatch>>>>,
+}
+
+impl NativeScan {
+    fn start(scanner: Scanner) -> PyResultOf<NativeScan> {
+        let schema = scanner.schema()?;
+        let stream = scanner.try_into_stream()?;
+        Ok(NativeScan {
+            schema,
+            stream: Mutex::new(Some(stream)),
+        })
+    }
+}
+
+#[pymethods]
+impl NativeScan {
+    #[getter]
+    fn schema(&self) -> PyArrowType<Schema> {
+        PyArrowType(self.schema.as_ref().clone())
+    }
+
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResultOf<Option<PyArrowType<RecordBatch>>> {
+        let next = py.detach(|| {
+            let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+            let stream = guard.as_mut()?;
+            let next = block_on_unlocked(stream.next());
+            if next.is_none() {
+                // Finished: drop the stream (and the files it holds open) now.
+                *guard = None;
+            }
+            next
+        });
+        Ok(next.transpose()?.map(PyArrowType))
+    }
+}
+
+#[pymethods]
+impl NativeDataset {
+    #[getter]
+    fn uri(&self) -> &str {
+        self.0.uri()
+    }
+
+    #[getter]
+    fn version(&self) -> u64 {
+        self.0.version()
+    }
+
+    fn latest_version(&self, py: Python<'_>) -> PyResultOf<u64> {
+        let dataset = self.0.clone();
+        Ok(block_on(py, async move { dataset.latest_version().await })?)
+    }
+
+    /// (version, seconds since the epoch the manifest was written, manifest bytes), oldest first.
+    fn versions(&self, py: Python<'_>) -> PyResultOf<Vec<(u64, f64, u64)>> {
+        let dataset = self.0.clone();
+        let versions = block_on(py, async move { dataset.versions().await })?;
+        Ok(versions
+            .iter()
+            .map(|v| {
+                let seconds = v
+                    .last_modified
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs_f64())
+                    .unwrap_or(0.0);
+                (v.version, seconds, v.size)
+            })
+            .collect())
+    }
+
+    fn checkout_version(&self, py: Python<'_>, version: u64) -> PyResultOf<NativeDataset> {
+        let dataset = self.0.clone();
+        let other = block_on(py, async move { dataset.checkout_version(version).await })?;
+        Ok(NativeDataset(other))
+    }
+
+    #[getter]
+    fn schema(&self) -> PyResultOf<PyArrowType<Schema>> {
+        Ok(PyArrowType(self.0.arrow_schema()?.as_ref().clone()))
+    }
+
+    #[getter]
+    fn lance_schema(&self) -> LanceSchema {
+        LanceSchema(self.0.schema().clone())
+    }
+
+    /// The data file format version of the dataset ("2.0", ...), if the manifest records it.
+    #[getter]
+    fn data_storage_version(&self) -> Option<String> {
+        let format = self.0.manifest().data_format.as_ref()?;
+        Some(format.version.clone())
+    }
+
+    fn count_rows(&self) -> PyResultOf<u64> {
+        Ok(self.0.count_rows()?)
+    }
+
+    fn fragments(&self) -> Vec<NativeFragment> {
+        self.0
+            .get_fragments()
+            .into_iter()
+            .map(NativeFragment)
+            .collect()
+    }
+
+    fn fragment(&self, id: u64) -> Option<NativeFragment> {
+        self.0.get_fragment(id).map(NativeFragment)
+    }
+
+    #[pyo3(signature = (columns=None, limit=None, batch_size=None, fragment_ids=None))]
+    fn scan(
+        &self,
+        columns: Option<Vec<String>>,
+        limit: Option<u64>,
+        batch_size: Option<usize>,
+        fragment_ids: Option<Vec<u64>>,
+    ) -> PyResultOf<NativeScan> {
+        let mut scanner = self.0.scan();
+        if let Some(columns) = &columns {
+            scanner = scanner.project(columns);
+        }
+        if let Some(limit) = limit {
+            scanner = scanner.limit(limit);
+        }
+        if let Some(rows) = batch_size {
+            scanner = scanner.batch_size(rows);
+        }
+        if let Some(ids) = &fragment_ids {
+            scanner = scanner.with_fragments(ids);
+        }
+        NativeScan::start(scanner)
+    }
+}
+
+#[pymethods]
+impl NativeFragment {
+    #[getter]
+    fn id(&self) -> u64 {
+        self.0.id()
+    }
+
+    /// The fragment's metadata as pylance's JSON.
+    fn metadata_json(&self) -> String {
+        self.0.metadata().to_json()
+    }
+
+    /// Visible rows, when the metadata records them.
+    fn count_rows(&self) -> Option<u64> {
+        self.0.count_rows()
+    }
+
+    #[pyo3(signature = (columns=None, batch_size=None))]
+    fn scan(
+        &self,
+        columns: Option<Vec<String>>,
+        batch_size: Option<usize>,
+    ) -> PyResultOf<NativeScan> {
+        let mut scanner = self.0.scan();
+        if let Some(columns) = &columns {
+            scanner = scanner.project(columns);
+        }
+        if let Some(rows) = batch_size {
+            scanner = scanner.batch_size(rows);
+        }
+        NativeScan::start(scanner)
+    }
+
+    /// Adds the columns `func` computes from `columns` as a new data file of this fragment;
+    /// returns the fragment's new metadata (JSON) and the dataset's new schema. An exception
+    /// raised by `func` propagates unchanged.
+    fn merge_columns(
+        &self,
+        py: Python<'_>,
+        func: Py<PyAny>,
+        columns: Vec<String>,
+    ) -> PyResult<(String, LanceSchema)> {
+        let fragment = self.0.clone();
+        let raised: Arc<Mutex<Option<PyErr>>> = Arc::default();
+        let keep = raised.clone();
+        let compute = move |batch: RecordBatch| -> Result<RecordBatch, ArrowError> {
+            Python::attach(|py| {
+                let result = batch
+                    .to_pyarrow(py)
+                    .and_then(|argument| func.call1(py, (argument,)))
+                    .and_then(|returned| RecordBatch::from_pyarrow_bound(returned.bind(py)));
+                result.map_err(|error| {
+                    let message = error.to_string();
+                    *keep.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
+                    ArrowError::ExternalError(message.into())
+                })
+            })
+        };
+        let outcome = block_on(py, async move {
+            let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+            fragment.merge_columns(compute, &names).await
+        });
+        match outcome {
+            Ok((fragment, schema)) => Ok((fragment.to_json(), LanceSchema(schema))),
+            Err(error) => {
+                let raised = raised.lock().unwrap_or_else(|e| e.into_inner()).take();
+                Err(raised.unwrap_or_else(|| crate::errors::LancerPyError::from(error).into()))
+            }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! `lancer._lancer`, the native half of the `lancer` Python package.
+//!
+//! The Python modules under `python/lancer` give pylance's shapes (`write_fragments`,
+//! `FragmentMetadata`, `LanceOperation`, `LanceDataset`); this module does the work. Fragment
+//! metadata crosses the boundary as pylance's JSON text, so a `FragmentMetadata` pickles and
+//! travels between processes (Ray, multiprocessing) exactly as it does between workers.
+//! Arrow data crosses through the Arrow C stream interface, without copying columns. Every
+//! call that does IO or encoding releases the GIL.
+
+mod dataset;
+mod errors;
+mod runtime;
+mod schema;
+mod write;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _lancer(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    module.add_class::<dataset::NativeDataset>()?;
+    module.add_class::<dataset::NativeFragment>()?;
+    module.add_class::<dataset::NativeScan>()?;
+    module.add_class::<schema::LanceSchema>()?;
+    module.add_function(wrap_pyfunction!(write::write_fragments, module)?)?;
+    module.add_function(wrap_pyfunction!(write::normalize_fragment_json, module)?)?;
+    module.add_function(wrap_pyfunction!(dataset::open_dataset, module)?)?;
+    module.add_function(wrap_pyfunction!(dataset::commit, module)?)?;
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! `lancer.LanceSchema`: a dataset schema with Lance field ids.
+//!
+//! `merge_columns` returns one: the ids it assigned to the new columns must reach the Merge
+//! commit unchanged, which a plain pyarrow schema cannot carry. It pickles (as the Lance
+//! schema protobuf), so it can be returned from a Ray task or a multiprocessing worker.
+
+use arrow_pyarrow::PyArrowType;
+use arrow_schema::Schema;
+use lancer_file::proto;
+use prost::Message;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+/// A dataset schema as Lance stores it: fields with ids, in pre-order.
+#[pyclass(
+    module = "lancer",
+    name = "LanceSchema",
+    frozen,
+    eq,
+    skip_from_py_object
+)]
+#[derive(Clone, PartialEq)]
+pub(crate) struct LanceSchema(pub(crate) lancer::LanceSchema);
+
+#[pymethods]
+impl LanceSchema {
+    /// The same schema as a pyarrow schema (field ids are dropped).
+    fn to_pyarrow(&self) -> PyResult<PyArrowType<Schema>> {
+        let schema = self
+            .0
+            .to_arrow()
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(PyArrowType(schema))
+    }
+
+    /// Top-level field names, in order.
+    #[getter]
+    fn names(&self) -> Vec<String> {
+        self.0.fields.iter().map(|f| f.name.clone()).collect()
+    }
+
+    /// Every field id, parents before children.
+    #[getter]
+    fn field_ids(&self) -> Vec<i32> {
+        self.0.field_ids()
+    }
+
+    fn __repr__(&self) -> String {
+        let fields: Vec<String> = self
+            .0
+            .walk()
+            .iter()
+            .map(|f| format!("{}: {} (id {})", f.name, f.logical_type, f.id))
+            .collect();
+        format!("LanceSchema({})", fields.join(", "))
+    }
+
+    /// The Lance schema protobuf, for pickling.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.0.to_proto().encode_to_vec())
+    }
+
+    /// Reads what `to_bytes` wrote (checked: a pickle may come from anywhere).
+    #[staticmethod]
+    fn from_bytes(data: &[u8]) -> PyResult<LanceSchema> {
+        let message = proto::Schema::decode(data)
+            .map_err(|e| PyValueError::new_err(format!("not a Lance schema: {e}")))?;
+        let schema = lancer::LanceSchema::from_proto(&message.fields, message.metadata)
+            .and_then(|schema| schema.validate().map(|()| schema))
+            .map_err(|e| PyValueError::new_err(format!("not a valid Lance schema: {e}")))?;
+        Ok(LanceSchema(schema))
+    }
+
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let py = slf.py();
+        let rebuild = py.get_type::<LanceSchema>().getattr("from_bytes")?;
+        Ok((rebuild, (slf.get().to_bytes(py),)))
+    }
+}
