@@ -8,17 +8,12 @@ use bytes::Bytes;
 use lancer_encoding::{ColumnKind, ColumnSlice, PageSource, proto::ArrayEncoding};
 use lancer_testkit::random::{Rng, Shape, every_type, random_array};
 use libfuzzer_sys::fuzz_target;
+
+#[path = "shared/mutate.rs"]
+mod shared;
+use shared::mutate;
 use prost::Message;
 
-fn mutate(target: &mut [u8], mutations: &[u8]) {
-    for m in mutations.chunks_exact(3) {
-        if target.is_empty() {
-            return;
-        }
-        let at = u16::from_le_bytes([m[0], m[1]]) as usize % target.len();
-        target[at] ^= m[2];
-    }
-}
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 6 {

@@ -802,3 +802,51 @@ fn value_functions_that_misbehave_are_errors() {
     // Nothing was committed by any of them.
     assert_eq!(ok(&[&"versions", &uri]).lines().count(), 1);
 }
+
+#[test]
+fn scan_reads_a_dataset_made_with_pylance_defaults() {
+    let Some(python) = oracle::python("scan_reads_a_dataset_made_with_pylance_defaults") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let uri = dir.path().join("pylance_default");
+    let expected = dir.path().join("expected.arrow");
+    // pylance's default settings (file format 2.2), three fragments, the usual column kinds.
+    let script = "import sys, numpy as np, pyarrow as pa, pyarrow.ipc as ipc, lance\n\
+        n = 30000\n\
+        t = pa.table({'id': pa.array(np.arange(n)), 'x': pa.array(np.random.default_rng(1).random(n)),\n\
+        'name': pa.array([None if i % 17 == 0 else f'name {i}' for i in range(n)]),\n\
+        'kind': pa.array([['a', 'b', 'c'][i % 3] for i in range(n)]),\n\
+        'v': pa.FixedSizeListArray.from_arrays(pa.array(np.random.default_rng(2).random(n * 8).astype(np.float32)), 8)})\n\
+        ds = lance.write_dataset(t, sys.argv[1], max_rows_per_file=10000)\n\
+        assert ds.data_storage_version == '2.2' and len(ds.get_fragments()) == 3\n\
+        with ipc.new_file(sys.argv[2], t.schema) as f: f.write_table(ds.to_table())\n";
+    let output = Command::new(&python)
+        .args(["-c", script])
+        .arg(&uri)
+        .arg(&expected)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let out = dir.path().join("out.arrow");
+    ok(&[&"scan", &uri, &"--output", &out]);
+    let read = |path: &Path| {
+        let file = std::fs::File::open(path).unwrap();
+        let reader = arrow_ipc::reader::FileReader::try_new(file, None).unwrap();
+        let schema = reader.schema();
+        let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+        arrow_select::concat::concat_batches(&schema, &batches).unwrap()
+    };
+    let (got, want) = (read(&out), read(&expected));
+    assert_eq!(got.num_rows(), 30000);
+    assert_eq!(got.columns(), want.columns());
+    let table = ok(&[&"scan", &uri, &"--columns", &"name", &"--limit", &"3"]);
+    assert!(
+        table.contains("name 1") && table.contains("name 2"),
+        "{table}"
+    );
+}

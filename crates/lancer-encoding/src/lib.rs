@@ -1,4 +1,4 @@
-//! Lance v2.0 page encoding and decoding for Arrow arrays.
+//! Lance v2.0 page encoding and decoding for Arrow arrays, and decoding of 2.1/2.2 pages.
 //!
 //! This crate is the bottom of lancer's stack: pure and synchronous, no IO. It turns Arrow
 //! arrays into *pages* (a list of byte buffers plus an [`ArrayEncoding`](proto::ArrayEncoding)
@@ -38,6 +38,8 @@ mod encode;
 mod error;
 mod page;
 pub mod proto;
+pub mod proto21;
+mod structural;
 
 pub use columns::{
     ColumnKind, ColumnSlice, check_writable, column_count, column_kinds, compact,
@@ -50,3 +52,4 @@ pub use decode::{
 pub use encode::{encode_list_offsets, encode_struct_header, encode_values};
 pub use error::{Error, Result};
 pub use page::{EncodedPage, PageBuffer, arrow_to_bytes};
+pub use structural::{StructuralPage, decode_structural_page, structural_type_supported};

@@ -13,6 +13,7 @@ use std::ops::Range;
 use lancer_encoding::proto::{
     ARRAY_ENCODING_TYPE_URL, ArrayEncoding, COLUMN_ENCODING_TYPE_URL, ColumnEncoding,
 };
+use lancer_encoding::proto21::PAGE_LAYOUT_TYPE_URL;
 use prost::Message;
 
 use crate::error::{Error, Result, corrupt};
@@ -172,6 +173,8 @@ impl Footer {
 pub enum PageEncoding {
     /// A v2.0 `lance.encodings.ArrayEncoding`.
     V2_0(ArrayEncoding),
+    /// A 2.1/2.2 `lance.encodings21.PageLayout`, kept serialized (decoded with the page).
+    Structural(Vec<u8>),
     /// Something else (a 2.1+ page layout, a deferred encoding...), kept by name.
     Other(String),
 }
@@ -400,6 +403,9 @@ fn column_info(index: usize, column: proto::ColumnMetadata, data_end: u64) -> Re
                 PageEncoding::V2_0(ArrayEncoding::decode(any.value.as_slice()).map_err(|e| {
                     corrupt(format!("column {index} page {p}: bad page encoding: {e}"))
                 })?)
+            }
+            Ok(any) if type_url_matches(&any.type_url, PAGE_LAYOUT_TYPE_URL) => {
+                PageEncoding::Structural(any.value)
             }
             Ok(any) => PageEncoding::Other(type_name(&any.type_url).to_string()),
             Err(why) => PageEncoding::Other(why),

@@ -207,9 +207,9 @@ fn legacy_and_unknown_versions_are_refused() {
 }
 
 #[test]
-fn version_2_1_pages_are_not_decoded_yet() {
+fn version_2_0_pages_in_a_2_1_file_are_refused() {
     let relabelled = with_footer(valid_file(), |f| (f.major, f.minor) = (2, 1));
-    assert_error(read(relabelled), "pages not supported yet");
+    assert_error(read(relabelled), "is not a 2.1/2.2 page");
 }
 
 #[test]

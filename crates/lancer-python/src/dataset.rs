@@ -142,25 +142,34 @@ pub(crate) fn commit(
     Ok(NativeDataset(dataset))
 }
 
-/// A Merge given a pyarrow schema: the ids come from the dataset and the new files, and the
-/// names must be the ones the caller listed.
+/// A Merge given a pyarrow schema: the ids come from the dataset and the new files; the
+/// caller's schema must name the same columns, with the same types, in the same order.
 async fn merge_schema_for(
     previous: &Dataset,
     fragments: &[Fragment],
     arrow: &Schema,
 ) -> lancer::Result<lancer::LanceSchema> {
     let merged = lancer::merged_schema(previous, fragments).await?;
-    let have: Vec<&str> = merged.fields.iter().map(|f| f.name.as_str()).collect();
-    let want: Vec<&str> = arrow.fields().iter().map(|f| f.name().as_str()).collect();
-    let mut sorted_have = have.clone();
-    let mut sorted_want = want.clone();
-    sorted_have.sort_unstable();
-    sorted_want.sort_unstable();
-    if sorted_have != sorted_want {
+    let have = merged.to_arrow()?;
+    let describe = |schema: &Schema| {
+        schema
+            .fields()
+            .iter()
+            .map(|f| format!("{}: {}", f.name(), f.data_type()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let same = have.fields().len() == arrow.fields().len()
+        && have
+            .fields()
+            .iter()
+            .zip(arrow.fields())
+            .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
+    if !same {
         return Err(Error::InvalidInput(format!(
-            "the Merge schema lists [{}] but the dataset and the new files hold [{}]",
-            want.join(", "),
-            have.join(", ")
+            "the Merge schema is [{}] but the dataset and the new files hold [{}]",
+            describe(arrow),
+            describe(&have)
         )));
     }
     Ok(merged)

@@ -40,11 +40,22 @@ fn class_name(error: &Error) -> &'static str {
         Error::Commit(CommitError::Rebuild { .. }) => "CommitRebuildError",
         Error::Commit(CommitError::RetriesExhausted { .. }) => "CommitRetriesExhaustedError",
         Error::Commit(CommitError::Invalid(_)) => "InvalidCommitError",
-        Error::Validation { .. } | Error::InvalidInput(_) | Error::Table(_) => "InvalidInputError",
+        Error::Validation { .. } | Error::InvalidInput(_) => "InvalidInputError",
+        Error::Table(table) => table_class_name(table),
         Error::Unsupported(_) => "UnsupportedError",
         Error::Store(_) => "StorageError",
         Error::File(file) => file_class_name(file),
         _ => "LancerError",
+    }
+}
+
+fn table_class_name(error: &lancer_table::Error) -> &'static str {
+    use lancer_table::Error as TableError;
+    match error {
+        TableError::UnsupportedFeature { .. } => "UnsupportedError",
+        TableError::Schema(file) => file_class_name(file),
+        TableError::Corrupt(_) => "LancerError",
+        _ => "InvalidInputError",
     }
 }
 

@@ -4,8 +4,8 @@
 //! `FragmentMetadata`, `LanceOperation`, `LanceDataset`); this module does the work. Fragment
 //! metadata crosses the boundary as pylance's JSON text, so a `FragmentMetadata` pickles and
 //! travels between processes (Ray, multiprocessing) exactly as it does between workers.
-//! Arrow data crosses through the Arrow C stream interface, without copying columns. Every
-//! call that does IO or encoding releases the GIL.
+//! Arrow data crosses through the Arrow C data interfaces, without copying columns. Calls
+//! that do IO or encoding release the GIL (see `runtime.rs` for nesting and forks).
 
 mod dataset;
 mod errors;

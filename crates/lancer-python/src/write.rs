@@ -24,9 +24,10 @@ pub(crate) fn store_options(options: PyStorageOptions) -> StoreOptions {
 }
 
 /// Writes the reader's rows as data files of the dataset at `uri` and returns the new
-/// fragments as JSON (ids 0 until the coordinator commits them).
+/// fragments as JSON (ids 0 until the coordinator commits them). With `new_schema` the
+/// reader's schema replaces the dataset's (fragments for an Overwrite).
 #[pyfunction]
-#[pyo3(signature = (reader, uri, *, max_rows_per_file=None, max_bytes_per_file=None, storage_options=None))]
+#[pyo3(signature = (reader, uri, *, max_rows_per_file=None, max_bytes_per_file=None, storage_options=None, new_schema=false))]
 pub(crate) fn write_fragments(
     py: Python<'_>,
     reader: PyArrowType<RecordBatchStreamReader>,
@@ -34,8 +35,11 @@ pub(crate) fn write_fragments(
     max_rows_per_file: Option<usize>,
     max_bytes_per_file: Option<u64>,
     storage_options: PyStorageOptions,
+    new_schema: bool,
 ) -> PyResultOf<Vec<String>> {
-    let mut params = WriteParams::default().with_storage_options(store_options(storage_options));
+    let mut params = WriteParams::default()
+        .with_storage_options(store_options(storage_options))
+        .with_new_schema(new_schema);
     if let Some(rows) = max_rows_per_file {
         params = params.with_max_rows_per_file(rows);
     }

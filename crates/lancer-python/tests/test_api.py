@@ -160,15 +160,26 @@ def test_an_exception_in_the_merge_function_propagates(workdir):
 def test_merge_function_may_return_a_table_dict_or_dataframe(workdir):
     import pandas as pd
 
-    ds = create("./ds")
     returns = [
         lambda b: pa.table({"x": pc.add(b["a"], 1)}),
         lambda b: {"x": pc.add(b["a"], 1)},
         lambda b: pd.DataFrame({"x": b["a"].to_numpy() + 1}).astype("int32"),
     ]
-    for make in returns:
-        fragment, schema = ds.get_fragment(0).merge_columns(make, ["a"])
+    for n, make in enumerate(returns):
+        ds = create(f"./ds{n}")
+        merged = [f.merge_columns(make, ["a"]) for f in ds.get_fragments()]
+        schema = merged[0][1]
         assert schema.names == ["a", "b", "x"]
+        new = lancer.LanceDataset.commit(
+            f"./ds{n}", lancer.LanceOperation.Merge([m for m, _ in merged], schema), read_version=1
+        )
+        assert new.to_table().column("x").to_pylist() == [2, 3, 4, 5, 6, 7]
+
+
+def test_merge_columns_refuses_sql_expressions(workdir):
+    ds = create("./ds")
+    with pytest.raises(NotImplementedError, match="SQL"):
+        ds.get_fragment(0).merge_columns({"c": "a * 2"})
 
 
 def test_merge_with_a_pyarrow_schema(workdir):
@@ -179,6 +190,13 @@ def test_merge_with_a_pyarrow_schema(workdir):
     assert new.to_table().column("neg").to_pylist() == [-1, -2, -3, -4, -5, -6]
     with pytest.raises(lancer.InvalidInputError, match="Merge"):
         lancer.LanceDataset.commit("./ds", lancer.LanceOperation.Merge([m for m, _ in merged], ds.schema), read_version=None)
+    # Same names, other types or order: refused, not silently replaced.
+    for wrong in (
+        ds.schema.append(pa.field("neg", pa.string())),
+        pa.schema([("neg", pa.int32()), ("a", pa.int32()), ("b", pa.string())]),
+    ):
+        with pytest.raises(lancer.InvalidInputError, match="Merge schema"):
+            lancer.LanceDataset.commit("./ds", lancer.LanceOperation.Merge([m for m, _ in merged], wrong), read_version=2)
 
 
 def test_conflicts_are_commit_errors(workdir):
@@ -191,7 +209,7 @@ def test_conflicts_are_commit_errors(workdir):
     assert lancer.dataset("./ds").to_table().column("a").to_pylist() == [9]
 
 
-def test_operations_check_their_arguments():
+def test_operations_check_their_arguments(workdir):
     with pytest.raises(TypeError, match="FragmentMetadata"):
         lancer.LanceOperation.Append([{"id": 0}])
     with pytest.raises(TypeError, match="Schema"):
@@ -263,19 +281,20 @@ def test_seed_flow_on_s3():
         lancer.dataset(f"{prefix}/absent-{os.getpid()}", storage_options=options)
 
 
-def test_a_dataset_lancer_cannot_read_yet_says_so(workdir):
+def test_pylance_default_datasets_are_read_not_written(workdir):
     import lance as pylance
 
-    pylance.write_dataset(pa.table({"a": [1, 2, 3]}), "./v22")  # pylance's default: 2.2 files
+    table = pa.table({"a": [1, 2, 3], "s": ["x", None, "z"]})
+    pylance.write_dataset(table, "./v22")  # pylance's default: 2.2 files
     ds = lancer.dataset("./v22")
     assert ds.data_storage_version == "2.2"
-    assert ds.count_rows() == 3
+    assert ds.to_table() == table
+    assert ds.to_table(columns=["s"], offset=1).column("s").to_pylist() == [None, "z"]
     with pytest.raises(NotImplementedError, match="2.2"):
-        ds.to_table()
-    with pytest.raises(NotImplementedError, match="2.2"):
-        list(ds.to_batches())
-    with pytest.raises(NotImplementedError, match="2.2"):
-        write_fragments({"a": [4]}, "./v22")
+        write_fragments({"a": [4], "s": ["w"]}, "./v22")
+    pylance.write_dataset(pa.table({"l": [[1], [2, 3]]}), "./nested")
+    with pytest.raises(NotImplementedError, match="without lists or structs"):
+        lancer.dataset("./nested").to_table()
 
 
 def test_scans_stream(workdir):
@@ -287,3 +306,102 @@ def test_scans_stream(workdir):
     assert sum(sizes) == 500 and max(sizes) <= 64
     assert ds.scanner().count_rows() == 500
     assert ds.scanner(columns=["b"]).projected_schema.names == ["b"]
+
+
+def test_lancer_calls_nest(workdir):
+    ds = create("./ds")
+    create("./other")
+
+    def uses_lancer(batch):
+        # A function that itself reads a dataset (on the thread lancer is blocking on).
+        rows = lancer.dataset("./other").count_rows()
+        return pa.record_batch([pa.array([rows] * batch.num_rows)], ["other_rows"])
+
+    fragment, schema = ds.get_fragment(0).merge_columns(uses_lancer, ["a"])
+    assert schema.names == ["a", "b", "other_rows"]
+    # A lancer scan streamed straight into write_fragments.
+    copied = write_fragments(ds.scanner().to_reader(), "./copy")
+    copy = lancer.LanceDataset.commit("./copy", lancer.LanceOperation.Overwrite(SCHEMA, copied), read_version=0)
+    assert copy.to_table() == ds.to_table()
+
+
+def _write_in_child(uri):
+    fragments = write_fragments({"a": [os.getpid() % 1000], "b": ["child"]}, uri)
+    return [json.dumps(f.to_json()) for f in fragments]
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_worker_processes(workdir, start_method):
+    import multiprocessing
+
+    uri = str(workdir / "ds")
+    create(uri)  # the parent has used lancer (and its runtime) before forking
+    context = multiprocessing.get_context(start_method)
+    with context.Pool(2) as pool:
+        results = pool.map_async(_write_in_child, [uri] * 4).get(timeout=120)
+    fragments = [lancer.FragmentMetadata.from_json(text) for result in results for text in result]
+    # FragmentMetadata also crosses processes by pickling.
+    with context.Pool(1) as pool:
+        assert pool.map_async(pickle.loads, [pickle.dumps(fragments)]).get(timeout=120)[0] == fragments
+    ds = lancer.LanceDataset.commit(uri, lancer.LanceOperation.Append(fragments), read_version=1)
+    assert ds.count_rows() == 10
+    assert ds.to_table().column("b").to_pylist()[6:] == ["child"] * 4
+
+
+def test_python_values_are_typed_and_checked_by_the_dataset(workdir):
+    create("./ds")
+    fragments = write_fragments({"a": [7], "b": ["x"]}, "./ds")  # ints guessed int64, stored int32
+    ds = lancer.LanceDataset.commit("./ds", lancer.LanceOperation.Append(fragments), read_version=1)
+    assert ds.schema == SCHEMA
+    with pytest.raises(lancer.InvalidInputError, match="unexpected \\['c'\\]"):
+        write_fragments({"a": [1], "b": ["x"], "c": [2]}, "./ds")
+    with pytest.raises(lancer.InvalidInputError, match="missing \\['b'\\]"):
+        write_fragments({"a": [1]}, "./ds")
+    with pytest.raises(lancer.InvalidInputError, match="types"):
+        write_fragments({"a": ["not a number"], "b": ["x"]}, "./ds")
+
+
+def test_overwrite_mode_writes_a_new_schema(workdir):
+    create("./ds")
+    new_schema = pa.schema([("x", pa.float64())])
+    fragments = write_fragments({"x": [1.5, 2.5]}, "./ds", mode="overwrite")
+    ds = lancer.LanceDataset.commit("./ds", lancer.LanceOperation.Overwrite(new_schema, fragments), read_version=1)
+    assert ds.to_table() == pa.table({"x": [1.5, 2.5]})
+    with pytest.raises(lancer.InvalidInputError, match="exists"):
+        write_fragments({"x": [1.0]}, "./ds", mode="create")
+    with pytest.raises(ValueError, match="mode"):
+        write_fragments({"x": [1.0]}, "./ds", mode="replace")
+
+
+def test_overwrite_at_version_0_of_an_existing_dataset_is_refused(workdir):
+    # lancer's safety rule (pylance would overwrite): version 0 means "create".
+    create("./ds")
+    fragments = write_fragments({"a": [1], "b": ["x"]}, "./ds")
+    with pytest.raises(lancer.InvalidCommitError, match="read_version 0"):
+        lancer.LanceDataset.commit("./ds", lancer.LanceOperation.Overwrite(SCHEMA, fragments), read_version=0)
+
+
+def test_scan_arguments_follow_pylance(workdir):
+    ds = create("./ds")
+    assert ds.to_table(["a"], None, 2).column("a").to_pylist() == [1, 2]  # limit is third
+    assert ds.to_table(columns=["a"], offset=4).column("a").to_pylist() == [5, 6]
+    assert ds.to_table(limit=2, offset=3).column("a").to_pylist() == [4, 5]
+    assert sum(b.num_rows for b in ds.to_batches(offset=1, batch_size=2)) == 5
+    with pytest.raises(NotImplementedError, match="filter"):
+        ds.to_table(filter="a > 1")
+
+
+def test_unsupported_datasets_raise_not_implemented(workdir):
+    import lance as pylance
+
+    pylance.write_dataset(pa.table({"a": [1]}), "./stable", enable_stable_row_ids=True, data_storage_version="2.0")
+    with pytest.raises(NotImplementedError, match="stable row ids"):
+        lancer.dataset("./stable").to_table()
+
+
+def test_pylance_spellings(workdir):
+    ds = create("./ds")
+    data_file = ds.get_fragment(0).data_files()[0]
+    assert data_file.path() == data_file.path  # pylance's path is callable
+    assert write_fragments({"a": [9], "b": ["9"]}, ds)  # a dataset where a URI goes
+    assert repr(lancer.LanceOperation.Append([])).startswith("LanceOperation.Append(")

@@ -191,13 +191,16 @@ pub(crate) fn fragment_stream(
     skip_deleted: bool,
 ) -> BoxStream<'static, Result<RecordBatch>> {
     let setup = async move {
-        // Which file holds each projected field.
+        // Which file holds each projected field. Files of version 2.1 and later list only
+        // the ids of leaf fields (a list or struct has no column of its own), so a file
+        // holds a field if it lists the field or any field below it.
         let mut groups: Vec<(usize, Vec<(usize, i32)>)> = Vec::new();
         for (position, field) in fields.iter().enumerate() {
+            let ids: Vec<i32> = field.walk().iter().map(|f| f.id).collect();
             if let Some(f) = fragment
                 .files
                 .iter()
-                .position(|file| file.fields.contains(&field.id))
+                .position(|file| file.fields.iter().any(|id| ids.contains(id)))
             {
                 match groups.iter_mut().find(|(file, _)| *file == f) {
                     Some((_, list)) => list.push((position, field.id)),

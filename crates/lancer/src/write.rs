@@ -22,6 +22,7 @@ pub struct WriteParams {
     page_bytes: usize,
     storage_options: StoreOptions,
     must_exist: bool,
+    new_schema: bool,
 }
 
 impl Default for WriteParams {
@@ -32,6 +33,7 @@ impl Default for WriteParams {
             page_bytes: FileWriterOptions::default().page_bytes(),
             storage_options: StoreOptions::default(),
             must_exist: false,
+            new_schema: false,
         }
     }
 }
@@ -67,6 +69,14 @@ impl WriteParams {
         self.must_exist = must_exist;
         self
     }
+
+    /// Write for an Overwrite: the input's schema (with fresh field ids) becomes the
+    /// dataset's, whatever schema the dataset has now. By default an existing dataset's
+    /// schema is used and the input must match it.
+    pub fn with_new_schema(mut self, new_schema: bool) -> Self {
+        self.new_schema = new_schema;
+        self
+    }
 }
 
 /// What a worker writes against: the dataset's schema and file version, or a new one.
@@ -97,7 +107,8 @@ pub(crate) fn check_writable(manifest: &Manifest) -> Result<()> {
 /// committing, and returns one fragment per file (ids 0 until the coordinator commits).
 ///
 /// If the dataset exists its schema (with its field ids) is used: the input's columns must
-/// match it by name and type (their order may differ). Otherwise the input's schema is the
+/// match it by name and type (their order may differ). Otherwise, or with
+/// [`WriteParams::with_new_schema`] (fragments for an Overwrite), the input's schema is the
 /// schema of the dataset the coordinator will create.
 pub async fn write_fragments(
     uri: &str,
@@ -108,6 +119,10 @@ pub async fn write_fragments(
     let (store, root) = (dataset.object_store().clone(), dataset.root().clone());
     let input = reader.schema();
     let target = match dataset.latest_manifest().await? {
+        Some(manifest) if params.new_schema => {
+            check_writable(&manifest)?;
+            new_target(store, root, uri, &input)?
+        }
         Some(manifest) => {
             check_writable(&manifest)?;
             let arrow = manifest.schema.to_arrow_ref()?;
@@ -126,17 +141,7 @@ pub async fn write_fragments(
                 lancer_commit::store::redact(uri)
             )));
         }
-        None => {
-            let schema = LanceSchema::from_arrow(&input)?;
-            let arrow = schema.to_arrow_ref()?;
-            Target {
-                store,
-                root,
-                local_dir: lancer_commit::local_dir(uri),
-                schema,
-                arrow,
-            }
-        }
+        None => new_target(store, root, uri, &input)?,
     };
     let mut files = FileRoller::new(&target, params);
     for batch in reader {
@@ -144,6 +149,24 @@ pub async fn write_fragments(
         files.write(&batch).await?;
     }
     files.finish().await
+}
+
+/// Writing for a dataset whose schema will be the input's.
+fn new_target(
+    store: Arc<dyn ObjectStore>,
+    root: Path,
+    uri: &str,
+    input: &Schema,
+) -> Result<Target> {
+    let schema = LanceSchema::from_arrow(input)?;
+    let arrow = schema.to_arrow_ref()?;
+    Ok(Target {
+        store,
+        root,
+        local_dir: lancer_commit::local_dir(uri),
+        schema,
+        arrow,
+    })
 }
 
 /// Checks that the input's columns are the dataset's (by name and type).

@@ -197,10 +197,10 @@ async fn unknown_row_counts_are_filled_from_the_files() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pylance_default_datasets_take_pylance_workers_but_refuse_lancer_writes() {
-    let Some(python) =
-        oracle::python("pylance_default_datasets_take_pylance_workers_but_refuse_lancer_writes")
-    else {
+async fn pylance_default_datasets_take_pylance_workers_and_read_but_refuse_lancer_writes() {
+    let Some(python) = oracle::python(
+        "pylance_default_datasets_take_pylance_workers_and_read_but_refuse_lancer_writes",
+    ) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -234,6 +234,9 @@ async fn pylance_default_datasets_take_pylance_workers_but_refuse_lancer_writes(
     );
     let seen = run_json(&python, "read_versions.py", &[&uri]);
     assert_eq!(seen[0]["rows"].as_array().unwrap().len(), 2);
+    // lancer reads the 2.2 files back.
+    let table = dataset.scan().to_batch().await.unwrap();
+    assert_eq!(table.columns(), seed_batch(&[1, 2], &["x", "y"]).columns());
     // lancer workers refuse to add 2.0 files to it, explaining what to do.
     let reader = RecordBatchIterator::new([Ok(seed_batch(&[3], &["z"]))], seed_schema());
     let error = write_fragments(&uri, reader, &WriteParams::default())

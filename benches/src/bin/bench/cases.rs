@@ -396,6 +396,23 @@ pub fn run(config: &Config) -> Results {
         }
     }
 
+    // 4. files in pylance's default format (2.2): both sides scan the dataset pylance wrote.
+    let v22 = dir.join("pylance-22");
+    let (l22, p22) = alternate(
+        config.reps,
+        |_| lancer.run("scan", &[&v22]),
+        |_| pylance.run("scan", &[&v22]),
+    );
+    let rate = |ms: &[Measurement]| ms.iter().map(|m| arrow_mb / m.seconds).collect::<Vec<_>>();
+    cases.push(CaseResult::new(
+        "scan of pylance's 2.2 dataset, all columns",
+        "MB/s",
+        Better::Higher,
+        Some(2.0),
+        rate(&l22),
+        rate(&p22),
+    ));
+
     // 5. commit latency: an Append of 1,000 fragments.
     let commit_dir = dir.join("commit");
     let setup = |fragments: usize| -> (PathBuf, PathBuf) {

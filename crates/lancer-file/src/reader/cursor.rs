@@ -73,6 +73,8 @@ pub(crate) struct ColumnCursor {
     /// First value of each page, plus the total at the end.
     starts: Vec<u64>,
     loaded: Option<(usize, Arc<Vec<Bytes>>)>,
+    /// The last 2.1/2.2 page decoded (those pages are decoded whole, then sliced).
+    decoded: Option<(usize, ArrayRef)>,
     /// The next page, already being fetched while the current one is decoded.
     prefetch: Option<(usize, Fetch)>,
     /// Values past this are never read, so pages past it are not prefetched.
@@ -115,6 +117,7 @@ impl ColumnCursor {
             info,
             starts,
             loaded: None,
+            decoded: None,
             prefetch: None,
             limit: u64::MAX,
         })
@@ -187,6 +190,10 @@ impl ColumnCursor {
                 buffers,
                 num_values: info.num_values,
             }),
+            PageEncoding::Structural(_) => Err(corrupt(format!(
+                "column `{}` page {page} is a 2.1/2.2 page in a 2.0 file",
+                self.path
+            ))),
             PageEncoding::Other(name) => Err(Error::UnsupportedVersion {
                 version: "2.0".to_string(),
                 reason: format!("column `{}` page {page} is encoded as `{name}`", self.path),
@@ -214,6 +221,44 @@ impl ColumnCursor {
             let array = lancer_encoding::decode_values(source, local, data_type)
                 .map_err(|e| self.column_error(e))?;
             parts.push(array);
+        }
+        concat(parts, data_type)
+    }
+
+    /// Values `range` of a 2.1/2.2 column without lists or structs.
+    async fn read_structural(
+        &mut self,
+        io: &PageIo,
+        range: Range<u64>,
+        data_type: &DataType,
+    ) -> Result<ArrayRef> {
+        let mut parts = Vec::new();
+        for (page, local) in self.pages_for(&range) {
+            let array = match &self.decoded {
+                Some((decoded, array)) if *decoded == page => array.clone(),
+                _ => {
+                    let buffers = self.buffers(io, page).await?;
+                    let info = &self.info.pages[page];
+                    let PageEncoding::Structural(layout) = &info.encoding else {
+                        return Err(corrupt(format!(
+                            "column `{}` page {page} is not a 2.1/2.2 page",
+                            self.path
+                        )));
+                    };
+                    let source = lancer_encoding::StructuralPage {
+                        layout,
+                        buffers: &buffers,
+                        num_rows: info.num_values,
+                    };
+                    let array = lancer_encoding::decode_structural_page(source, data_type)
+                        .map_err(|e| self.column_error(e))?;
+                    // The page is decoded: its raw buffers are no longer needed.
+                    self.loaded = None;
+                    self.decoded = Some((page, array.clone()));
+                    array
+                }
+            };
+            parts.push(array.slice(local.start, local.len()));
         }
         concat(parts, data_type)
     }
@@ -274,6 +319,11 @@ pub(crate) enum FieldCursor {
         column: ColumnCursor,
         data_type: DataType,
     },
+    /// A field of a 2.1/2.2 file (one leaf column; nested fields are refused).
+    Structural {
+        column: ColumnCursor,
+        data_type: DataType,
+    },
     Struct {
         field: Field,
         header: ColumnCursor,
@@ -288,6 +338,38 @@ pub(crate) enum FieldCursor {
 }
 
 impl FieldCursor {
+    /// Builds the cursor of a top-level field of a 2.1/2.2 file, whose (only) column is
+    /// `column`.
+    pub(crate) fn structural(
+        field: &Field,
+        columns: &[Arc<ColumnInfo>],
+        column: usize,
+        expected: u64,
+    ) -> Result<Self> {
+        if !lancer_encoding::structural_type_supported(field.data_type()) {
+            return Err(Error::UnsupportedVersion {
+                version: "2.1/2.2".to_string(),
+                reason: format!(
+                    "column `{}` has type {}; lancer reads 2.1/2.2 columns without lists or \
+                     structs so far (project other columns to read them)",
+                    field.name(),
+                    field.data_type()
+                ),
+            });
+        }
+        let info = columns.get(column).cloned().ok_or_else(|| {
+            corrupt(format!(
+                "field `{}` needs column {column}, the file has {}",
+                field.name(),
+                columns.len()
+            ))
+        })?;
+        Ok(FieldCursor::Structural {
+            column: ColumnCursor::new(column, field.name().clone(), info, expected)?,
+            data_type: field.data_type().clone(),
+        })
+    }
+
     /// Builds the cursor of `field`, whose first column is `*next_column`, checking that each
     /// column holds exactly as many values as its parent requires (`expected`).
     pub(crate) fn new(
@@ -342,6 +424,11 @@ impl FieldCursor {
                                 "list column `{path}` has a `{name}` page"
                             )));
                         }
+                        PageEncoding::Structural(_) => {
+                            return Err(corrupt(format!(
+                                "list column `{path}` has a 2.1/2.2 page in a 2.0 file"
+                            )));
+                        }
                     };
                     items = items
                         .checked_add(page_items)
@@ -380,6 +467,9 @@ impl FieldCursor {
             match self {
                 FieldCursor::Values { column, data_type } => {
                     column.read_values(io, range, data_type).await
+                }
+                FieldCursor::Structural { column, data_type } => {
+                    column.read_structural(io, range, data_type).await
                 }
                 FieldCursor::Struct {
                     field,
@@ -427,7 +517,9 @@ impl FieldCursor {
     /// its columns do not prefetch pages beyond it.
     pub(crate) fn set_limit(&mut self, limit: u64) {
         match self {
-            FieldCursor::Values { column, .. } => column.limit = limit,
+            FieldCursor::Values { column, .. } | FieldCursor::Structural { column, .. } => {
+                column.limit = limit
+            }
             FieldCursor::Struct {
                 header, children, ..
             } => {
@@ -443,7 +535,9 @@ impl FieldCursor {
     /// The column index of the field's first column.
     pub(crate) fn first_column(&self) -> usize {
         match self {
-            FieldCursor::Values { column, .. } => column.column,
+            FieldCursor::Values { column, .. } | FieldCursor::Structural { column, .. } => {
+                column.column
+            }
             FieldCursor::Struct { header, .. } => header.column,
             FieldCursor::List { offsets, .. } => offsets.column,
         }

@@ -7,7 +7,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::{RecordBatch, RecordBatchOptions};
-use arrow_schema::{Schema, SchemaRef};
+use arrow_schema::{DataType, Schema, SchemaRef};
 use futures::future::try_join_all;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use object_store::path::Path;
@@ -243,7 +243,10 @@ impl FileReader {
         let mut next = 0;
         for field in arrow.fields() {
             first_columns.push(next);
-            next += lancer_encoding::column_count(field.data_type());
+            next += match self.metadata.version {
+                FileVersion::V2_0 => lancer_encoding::column_count(field.data_type()),
+                _ => leaf_count(field.data_type()),
+            };
         }
         if self.metadata.version == FileVersion::V2_0 && next > self.columns.len() {
             return Err(Error::Corrupt(format!(
@@ -295,12 +298,13 @@ impl FileReader {
         &self,
         options: ReadOptions,
     ) -> Result<BoxStream<'static, Result<RecordBatch>>> {
-        if self.metadata.version != FileVersion::V2_0 {
+        let structural = matches!(self.metadata.version, FileVersion::V2_1 | FileVersion::V2_2);
+        if self.metadata.version != FileVersion::V2_0 && !structural {
             return Err(Error::UnsupportedVersion {
                 version: self.metadata.version.to_string(),
                 reason: format!(
-                    "file version {} pages not supported yet (lancer decodes 2.0 pages; schema, \
-                     rows and version of this file can still be read)",
+                    "file version {} pages not supported (lancer decodes 2.0, 2.1 and 2.2 \
+                     pages; schema, rows and version of this file can still be read)",
                     self.metadata.version
                 ),
             });
@@ -316,6 +320,12 @@ impl FileReader {
         }
         let mut cursors = Vec::with_capacity(first_columns.len());
         for (field, first) in schema.fields().iter().zip(first_columns) {
+            if structural {
+                let mut cursor = FieldCursor::structural(field, &self.columns, first, num_rows)?;
+                cursor.set_limit(rows.end);
+                cursors.push(cursor);
+                continue;
+            }
             let mut next = first;
             let mut cursor = FieldCursor::new(
                 field,
@@ -368,5 +378,17 @@ impl FileReader {
         let batches: Vec<RecordBatch> = self.read_stream(options)?.try_collect().await?;
         arrow_select::concat::concat_batches(&schema, &batches)
             .map_err(|e| Error::Corrupt(format!("cannot join batches: {e}")).in_file(&self.io.path))
+    }
+}
+
+/// Columns a field has in a 2.1/2.2 file: one per leaf (structs, lists and maps have none of
+/// their own; a fixed-size list is one leaf).
+fn leaf_count(data_type: &DataType) -> usize {
+    match data_type {
+        DataType::Struct(children) => children.iter().map(|c| leaf_count(c.data_type())).sum(),
+        DataType::List(item) | DataType::LargeList(item) | DataType::Map(item, _) => {
+            leaf_count(item.data_type())
+        }
+        _ => 1,
     }
 }

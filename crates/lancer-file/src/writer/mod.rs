@@ -395,15 +395,18 @@ impl FileWriter {
     async fn run(&mut self, jobs: Vec<Job>) -> Result<()> {
         // Encode a bounded group of pages at a time so a huge batch does not hold all of its
         // encoded pages at once.
-        let group = 2 * rayon::current_num_threads().max(1);
+        let pool = encoding_pool();
+        let group = 2 * pool.map_or(1, |p| p.current_num_threads().max(1));
         let mut jobs = jobs.into_iter().peekable();
         while jobs.peek().is_some() {
             let batch: Vec<Job> = jobs.by_ref().take(group).collect();
             let columns = &self.columns;
-            let pages: Vec<Result<EncodedPage>> = batch
-                .par_iter()
-                .map(|job| encode(&columns[job.column], &job.arrays))
-                .collect();
+            let encode_job = |job: &Job| encode(&columns[job.column], &job.arrays);
+            let pages: Vec<Result<EncodedPage>> = match pool {
+                Some(pool) => pool.install(|| batch.par_iter().map(encode_job).collect()),
+                // No threads to be had: encode on this one.
+                None => batch.iter().map(encode_job).collect(),
+            };
             for (job, page) in batch.iter().zip(pages) {
                 self.write_page(job.column, page?).await?;
             }
@@ -563,6 +566,29 @@ impl ColumnWriter {
                 }
             }
             offset += len;
+        }
+    }
+}
+
+/// The threads that encode pages. Not rayon's global pool: a process forked from one that
+/// used it (Python's multiprocessing on Linux) inherits the pool but not its threads, and
+/// would wait on them forever. Each process builds its own pool on first use, and leaks the
+/// copy it inherited.
+fn encoding_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::Mutex<Option<(u32, Option<&'static rayon::ThreadPool>)>> =
+        std::sync::Mutex::new(None);
+    let pid = std::process::id();
+    let mut slot = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    match *slot {
+        Some((owner, pool)) if owner == pid => pool,
+        _ => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .thread_name(|i| format!("lancer-encode-{i}"))
+                .build()
+                .ok()
+                .map(|pool| &*Box::leak(Box::new(pool)));
+            *slot = Some((pid, pool));
+            pool
         }
     }
 }

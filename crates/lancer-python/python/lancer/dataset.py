@@ -81,7 +81,7 @@ class LanceOperation:
             self.fragments = _fragments(listed, "Append")
 
         def __repr__(self) -> str:
-            return f"Append(fragments={self.fragments!r})"
+            return f"LanceOperation.Append(fragments={self.fragments!r})"
 
         def __eq__(self, other: object) -> bool:
             return isinstance(other, LanceOperation.Append) and self.fragments == other.fragments
@@ -101,11 +101,6 @@ class LanceOperation:
             self.schema = _schema(self.schema, "Merge")
 
 
-def _collect(scan: Any) -> pa.Table:
-    """Every batch of a native scan, as one table (errors raised as lancer exceptions)."""
-    return pa.Table.from_batches(list(scan), schema=scan.schema)
-
-
 class LanceScanner:
     """A scan of a dataset version; nothing is read until a ``to_*`` method is called."""
 
@@ -114,13 +109,19 @@ class LanceScanner:
         ds: "LanceDataset",
         columns: Optional[List[str]],
         limit: Optional[int],
+        offset: Optional[int],
         batch_size: Optional[int],
         fragment_ids: Optional[List[int]],
     ):
+        if limit is not None and limit < 0:
+            raise ValueError("limit must not be negative")
+        if offset is not None and offset < 0:
+            raise ValueError("offset must not be negative")
         self._ds = ds
+        self._offset = offset or 0
         self._args = dict(
             columns=list(columns) if columns is not None else None,
-            limit=limit,
+            limit=None if limit is None else limit + self._offset,
             batch_size=batch_size,
             fragment_ids=fragment_ids,
         )
@@ -128,15 +129,25 @@ class LanceScanner:
     def _start(self) -> Any:
         return self._ds._native.scan(**self._args)
 
+    def _batches(self, scan: Any) -> Iterator[pa.RecordBatch]:
+        skip = self._offset
+        for batch in scan:
+            if skip >= batch.num_rows:
+                skip -= batch.num_rows
+                continue
+            yield batch.slice(skip) if skip else batch
+            skip = 0
+
     def to_reader(self) -> pa.RecordBatchReader:
         scan = self._start()
-        return pa.RecordBatchReader.from_batches(scan.schema, scan)
+        return pa.RecordBatchReader.from_batches(scan.schema, self._batches(scan))
 
     def to_batches(self) -> Iterator[pa.RecordBatch]:
-        return iter(self._start())
+        return self._batches(self._start())
 
     def to_table(self) -> pa.Table:
-        return _collect(self._start())
+        scan = self._start()
+        return pa.Table.from_batches(list(self._batches(scan)), schema=scan.schema)
 
     def count_rows(self) -> int:
         return sum(batch.num_rows for batch in self.to_batches())
@@ -226,32 +237,55 @@ class LanceDataset:
     def scanner(
         self,
         columns: Optional[List[str]] = None,
+        filter: Any = None,
         limit: Optional[int] = None,
+        offset: Optional[int] = None,
+        nearest: Any = None,
         batch_size: Optional[int] = None,
+        *,
         fragments: Optional[Iterable[Union[LanceFragment, int]]] = None,
     ) -> LanceScanner:
+        """A scan of this version: ``columns`` (all when None), ``limit`` rows after skipping
+        ``offset``, in batches of up to ``batch_size`` rows, from ``fragments`` (all when
+        None). The arguments are in pylance's order; ``filter`` and ``nearest`` are not
+        supported and raise :class:`lancer.errors.UnsupportedError` when given."""
+        for name, value in (("filter", filter), ("nearest", nearest)):
+            if value is not None:
+                from .errors import UnsupportedError
+
+                raise UnsupportedError(f"not supported: scans with {name}")
         ids = None
         if fragments is not None:
             ids = [f.fragment_id if isinstance(f, LanceFragment) else int(f) for f in fragments]
-        return LanceScanner(self, columns, limit, batch_size, ids)
+        return LanceScanner(self, columns, limit, offset, batch_size, ids)
 
     def to_table(
         self,
         columns: Optional[List[str]] = None,
+        filter: Any = None,
         limit: Optional[int] = None,
+        offset: Optional[int] = None,
+        nearest: Any = None,
         batch_size: Optional[int] = None,
+        *,
         fragments: Optional[Iterable[Union[LanceFragment, int]]] = None,
     ) -> pa.Table:
-        return self.scanner(columns, limit, batch_size, fragments).to_table()
+        """The rows as one table; arguments as :meth:`scanner`."""
+        return self.scanner(columns, filter, limit, offset, nearest, batch_size, fragments=fragments).to_table()
 
     def to_batches(
         self,
         columns: Optional[List[str]] = None,
+        filter: Any = None,
         limit: Optional[int] = None,
+        offset: Optional[int] = None,
+        nearest: Any = None,
         batch_size: Optional[int] = None,
+        *,
         fragments: Optional[Iterable[Union[LanceFragment, int]]] = None,
     ) -> Iterator[pa.RecordBatch]:
-        return self.scanner(columns, limit, batch_size, fragments).to_batches()
+        """The rows batch by batch; arguments as :meth:`scanner`."""
+        return self.scanner(columns, filter, limit, offset, nearest, batch_size, fragments=fragments).to_batches()
 
     def head(self, num_rows: int) -> pa.Table:
         return self.to_table(limit=num_rows)
@@ -266,8 +300,10 @@ class LanceDataset:
         max_retries: int = 20,
     ) -> "LanceDataset":
         """Commits ``operation`` to the dataset at ``base_uri`` as one new version and returns
-        it. ``read_version`` is the version the operation was built from (0 to create the
-        dataset with an Overwrite; None means the latest, except for a Merge, which must say).
+        it. ``read_version`` is the version the operation was built from: 0 creates the
+        dataset with an Overwrite (and is refused if the dataset exists, where pylance would
+        overwrite it: pass the version you read instead); None means the latest version (0
+        when there is none), which pylance allows only for an Overwrite; a Merge must say.
 
         Concurrent commits are safe: lancer retries over commits that do not conflict, and
         raises :class:`lancer.errors.CommitConflictError` (or ``CommitRebuildError``) when one

@@ -20,6 +20,13 @@ if TYPE_CHECKING:
 __all__ = ["DataFile", "DeletionFile", "FragmentMetadata", "LanceFragment", "write_fragments"]
 
 
+class _CallablePath(str):
+    """A path that can also be called, as pylance's ``DataFile.path`` (once a method) can."""
+
+    def __call__(self) -> str:
+        return str(self)
+
+
 class DataFile:
     """One data file of a fragment (read-only view of the fragment's JSON)."""
 
@@ -31,7 +38,7 @@ class DataFile:
     @property
     def path(self) -> str:
         """Path relative to the dataset's ``data/`` directory."""
-        return self._raw["path"]
+        return _CallablePath(self._raw["path"])
 
     @property
     def fields(self) -> List[int]:
@@ -60,7 +67,8 @@ class DataFile:
             f"DataFile(path={self.path!r}, fields={self.fields}, "
             f"column_indices={self.column_indices}, "
             f"file_major_version={self.file_major_version}, "
-            f"file_minor_version={self.file_minor_version})"
+            f"file_minor_version={self.file_minor_version}, "
+            f"file_size_bytes={self.file_size_bytes})"
         )
 
 
@@ -244,8 +252,9 @@ def write_fragments(
     them, and returns their fragments (ids 0 until the coordinator commits).
 
     If the dataset exists, ``data`` must have its columns (by name and type) and the files use
-    its field ids; otherwise ``schema`` (or the data's own) becomes the dataset's schema when
-    the coordinator commits an Overwrite.
+    its field ids; otherwise, or with ``mode="overwrite"`` (fragments for an Overwrite that
+    may change the schema), ``schema`` (or the data's own) becomes the dataset's schema when
+    the coordinator commits. ``mode="create"`` refuses an existing dataset.
 
     ``max_rows_per_group`` and ``progress`` are accepted for pylance compatibility and
     ignored (lancer's pages are sized by bytes). Files are written in Lance file format 2.0:
@@ -264,10 +273,17 @@ def write_fragments(
         raise ValueError("max_bytes_per_file must be positive")
     uri = _uri(dataset_uri)
     options = _options(storage_options)
-    if schema is None and _types_are_guessed(data):
-        # Python values carry no Arrow types (an int could be int8 or int64): when the dataset
-        # exists, its schema says what they are, as it does for pylance.
-        schema = _existing_schema(uri, options)
+    new_schema = mode in ("overwrite", "create")
+    if mode == "create" and _existing_schema(uri, options) is not None:
+        from .errors import InvalidInputError
+
+        raise InvalidInputError(f"invalid input: mode='create' but a dataset exists at {uri}")
+    if schema is None and not new_schema and _types_are_guessed(data):
+        existing = _existing_schema(uri, options)
+        if existing is not None:
+            # Python values carry no Arrow types (an int could be int8 or int64): the
+            # dataset's schema says what they are, as it does for pylance.
+            data = _conform(_as_reader(data, None).read_all(), existing)
     reader = _as_reader(data, schema)
     written = _lancer.write_fragments(
         reader,
@@ -275,8 +291,25 @@ def write_fragments(
         max_rows_per_file=max_rows_per_file,
         max_bytes_per_file=max_bytes_per_file,
         storage_options=options,
+        new_schema=new_schema,
     )
     return [FragmentMetadata._from_checked_json(text) for text in written]
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` (built from Python values) with the dataset's columns and types."""
+    from .errors import InvalidInputError
+
+    given, wanted = set(table.column_names), set(schema.names)
+    if given != wanted:
+        raise InvalidInputError(
+            "invalid input: the data's columns do not match the dataset's: "
+            f"unexpected {sorted(given - wanted)}, missing {sorted(wanted - given)}"
+        )
+    try:
+        return table.select(schema.names).cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+        raise InvalidInputError(f"invalid input: the data does not fit the dataset's types: {error}") from None
 
 
 def _types_are_guessed(data: Any) -> bool:
@@ -300,11 +333,13 @@ def _unsupported(what: str) -> Exception:
 
 
 def _uri(uri: Any) -> str:
-    """A dataset URI from a string or a path-like object."""
+    """A dataset URI from a string, a path-like object or a dataset."""
     import os
 
     if isinstance(uri, (str, os.PathLike)):
         return os.fspath(uri)
+    if type(uri).__name__ == "LanceDataset" and isinstance(getattr(uri, "uri", None), str):
+        return uri.uri
     raise TypeError(f"a dataset URI is a string or a path, not {type(uri).__name__}")
 
 
@@ -393,6 +428,13 @@ class LanceFragment:
         propagate unchanged. ``batch_size`` and ``reader_schema`` are accepted for pylance
         compatibility and ignored.
         """
+        if isinstance(value_func, (dict, str)):
+            from .errors import UnsupportedError
+
+            raise UnsupportedError(
+                "not supported: SQL expressions in merge_columns; pass a function that takes "
+                "and returns a pyarrow RecordBatch"
+            )
         if columns is None:
             columns = self._ds.schema.names
 
@@ -403,4 +445,4 @@ class LanceFragment:
         return FragmentMetadata._from_checked_json(text), schema
 
     def __repr__(self) -> str:
-        return f"LanceFragment(id={self.fragment_id}, {self.metadata!r})"
+        return f"LanceFileFragment(id={self.fragment_id}, data_files={self.metadata.files})"

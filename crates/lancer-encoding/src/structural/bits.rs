@@ -1,0 +1,171 @@
+//! Byte-level helpers for 2.1/2.2 pages: bounds-checked little-endian reads and FastLanes
+//! bit unpacking.
+
+use crate::error::{Result, corrupt};
+
+/// Values per FastLanes block.
+pub(crate) const BLOCK: usize = 1024;
+
+/// FastLanes' transposed order of 8-row groups.
+const ORDER: [usize; 8] = [0, 4, 2, 6, 1, 5, 3, 7];
+
+/// Reads `width` bytes (1, 2, 4 or 8) at `at` as a little-endian integer.
+pub(crate) fn read_uint(bytes: &[u8], at: usize, width: usize) -> Result<u64> {
+    let end = at
+        .checked_add(width)
+        .filter(|end| *end <= bytes.len())
+        .ok_or_else(|| {
+            corrupt(format!(
+                "a {width}-byte field at {at} runs past the end of a {}-byte buffer",
+                bytes.len()
+            ))
+        })?;
+    let mut value = [0u8; 8];
+    value[..width].copy_from_slice(&bytes[at..end]);
+    Ok(u64::from_le_bytes(value))
+}
+
+/// `bytes[start..start + len]`, or an error naming `what`.
+pub(crate) fn slice<'a>(bytes: &'a [u8], start: usize, len: usize, what: &str) -> Result<&'a [u8]> {
+    start
+        .checked_add(len)
+        .filter(|end| *end <= bytes.len())
+        .map(|end| &bytes[start..end])
+        .ok_or_else(|| {
+            corrupt(format!(
+                "{what}: {len} bytes at {start} run past the end of a {}-byte buffer",
+                bytes.len()
+            ))
+        })
+}
+
+/// Bytes of one packed FastLanes block of `bits`-wide words packed to `width` bits.
+pub(crate) fn block_bytes(width: u32) -> usize {
+    BLOCK * width as usize / 8
+}
+
+/// Checks an uncompressed width (8, 16, 32 or 64 bits) and a packed width within it.
+pub(crate) fn check_widths(bits: u64, width: u64) -> Result<(u32, u32)> {
+    if !matches!(bits, 8 | 16 | 32 | 64) {
+        return Err(corrupt(format!("bit packing of {bits}-bit values")));
+    }
+    if width > bits {
+        return Err(corrupt(format!("{bits}-bit values packed to {width} bits")));
+    }
+    Ok((bits as u32, width as u32))
+}
+
+/// Unpacks one FastLanes block: 1024 values of `bits` bits (8, 16, 32 or 64) packed to
+/// `width` bits in `block` (exactly [`block_bytes`]`(width)` bytes), appending the first
+/// `take` of them to `out` as `bits / 8`-byte little-endian values.
+pub(crate) fn unpack_block(block: &[u8], bits: u32, width: u32, take: usize, out: &mut Vec<u8>) {
+    debug_assert_eq!(block.len(), block_bytes(width));
+    debug_assert!(take <= BLOCK);
+    let value_bytes = (bits / 8) as usize;
+    let mut values = [0u64; BLOCK];
+    if width > 0 {
+        let lanes = BLOCK / bits as usize;
+        let word = |index: usize| -> u64 {
+            let at = index * value_bytes;
+            let mut bytes = [0u8; 8];
+            bytes[..value_bytes].copy_from_slice(&block[at..at + value_bytes]);
+            u64::from_le_bytes(bytes)
+        };
+        let mask = if width == 64 {
+            u64::MAX
+        } else {
+            (1u64 << width) - 1
+        };
+        for lane in 0..lanes {
+            for row in 0..bits as usize {
+                let bit = row * width as usize;
+                let (index, shift) = (bit / bits as usize, (bit % bits as usize) as u32);
+                let mut value = word(lanes * index + lane) >> shift;
+                if shift + width > bits {
+                    value |= word(lanes * (index + 1) + lane) << (bits - shift);
+                }
+                values[ORDER[row / 8] * 16 + (row % 8) * 128 + lane] = value & mask;
+            }
+        }
+    }
+    out.reserve(take * value_bytes);
+    for value in &values[..take] {
+        out.extend_from_slice(&value.to_le_bytes()[..value_bytes]);
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn pack_block(values: &[u64], bits: u32, width: u32) -> Vec<u8> {
+    // The mirror of unpack_block, for tests: FastLanes packing of up to 1024 values.
+    let value_bytes = (bits / 8) as usize;
+    let lanes = BLOCK / bits as usize;
+    let mut padded = [0u64; BLOCK];
+    padded[..values.len()].copy_from_slice(values);
+    let mut words = vec![0u64; BLOCK * width as usize / bits as usize];
+    let mask = if width == 64 {
+        u64::MAX
+    } else {
+        (1u64 << width) - 1
+    };
+    if width > 0 {
+        for lane in 0..lanes {
+            for row in 0..bits as usize {
+                let value = padded[ORDER[row / 8] * 16 + (row % 8) * 128 + lane] & mask;
+                let bit = row * width as usize;
+                let (index, shift) = (bit / bits as usize, (bit % bits as usize) as u32);
+                words[lanes * index + lane] |= value << shift;
+                if shift + width > bits {
+                    words[lanes * (index + 1) + lane] |= value >> (bits - shift);
+                }
+            }
+        }
+    }
+    let word_mask = if bits == 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
+    words
+        .iter()
+        .flat_map(|w| (w & word_mask).to_le_bytes()[..value_bytes].to_vec())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unpack_mirrors_pack_for_every_width() {
+        for bits in [8u32, 16, 32, 64] {
+            for width in [0, 1, 3, bits / 2, bits - 1, bits] {
+                let mask = if width == 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << width) - 1
+                };
+                let values: Vec<u64> = (0..1000u64)
+                    .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & mask)
+                    .collect();
+                let block = pack_block(&values, bits, width);
+                assert_eq!(block.len(), block_bytes(width));
+                let mut out = Vec::new();
+                unpack_block(&block, bits, width, values.len(), &mut out);
+                let bytes = (bits / 8) as usize;
+                let got: Vec<u64> = out
+                    .chunks(bytes)
+                    .map(|c| read_uint(c, 0, bytes).unwrap())
+                    .collect();
+                assert_eq!(got, values, "bits {bits} width {width}");
+            }
+        }
+    }
+
+    #[test]
+    fn reads_are_bounds_checked() {
+        assert!(read_uint(&[1, 2, 3], 2, 2).is_err());
+        assert!(read_uint(&[1, 2, 3], usize::MAX, 2).is_err());
+        assert_eq!(read_uint(&[1, 2, 3], 1, 2).unwrap(), 0x0302);
+        assert!(slice(&[0; 4], 3, 2, "x").is_err());
+    }
+}

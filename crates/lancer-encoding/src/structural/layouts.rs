@@ -1,0 +1,367 @@
+//! The three page layouts of 2.1/2.2 files, for columns without lists: each yields the
+//! page's value slots and, when the page has them, its definition levels.
+
+use super::bits::{read_uint, slice};
+use super::compressive::{Input, decode, decode_levels, to_indices};
+use super::values::Values;
+use crate::error::{Result, corrupt};
+use crate::proto21::compressive_encoding::Compression;
+use crate::proto21::{ConstantLayout, FullZipLayout, MiniBlockLayout, full_zip_layout};
+
+/// Most items one mini-block chunk may hold. pylance writes at most 4096; the 4-bit size
+/// exponent allows 32768.
+const MAX_CHUNK_ITEMS: usize = 1 << 15;
+
+/// A decoded page: value slots and definition levels (one per row; None if all valid).
+pub(crate) struct Decoded {
+    pub(crate) values: Values,
+    pub(crate) def: Option<Vec<u16>>,
+}
+
+fn align8(at: usize) -> usize {
+    at.div_ceil(8) * 8
+}
+
+/// A mini-block page of `rows` rows.
+pub(crate) fn mini_block(
+    layout: &MiniBlockLayout,
+    buffers: &[&[u8]],
+    rows: usize,
+    shape: impl Fn() -> Values,
+) -> Result<Decoded> {
+    if layout.rep_compression.is_some() || layout.repetition_index_depth > 0 {
+        return Err(corrupt("a column without lists has repetition levels"));
+    }
+    let value_encoding = layout
+        .value_compression
+        .as_ref()
+        .ok_or_else(|| corrupt("a mini-block page without a value encoding"))?;
+    if layout.num_items != rows as u64 {
+        return Err(corrupt(format!(
+            "a mini-block page of {rows} rows has {} items",
+            layout.num_items
+        )));
+    }
+    let (meta, data) = match buffers {
+        [meta, data, ..] => (*meta, *data),
+        _ => return Err(corrupt("a mini-block page needs two buffers")),
+    };
+    let dictionary = match &layout.dictionary {
+        None => None,
+        Some(encoding) => {
+            let block = buffers
+                .get(2)
+                .ok_or_else(|| corrupt("a dictionary page without its dictionary buffer"))?;
+            let items = usize::try_from(layout.num_dictionary_items)
+                .ok()
+                .filter(|n| *n <= MAX_CHUNK_ITEMS * 16)
+                .ok_or_else(|| corrupt("dictionary size out of range"))?;
+            Some(decode(encoding, Input::Block(block), items)?)
+        }
+    };
+    let large = layout.has_large_chunk;
+    let word = if large { 4 } else { 2 };
+    if meta.len() % word != 0 {
+        return Err(corrupt("chunk metadata is not a whole number of words"));
+    }
+    let num_buffers = usize::try_from(layout.num_buffers)
+        .ok()
+        .filter(|n| (1..=16).contains(n))
+        .ok_or_else(|| corrupt(format!("{} value buffers per chunk", layout.num_buffers)))?;
+    let chunk_count = meta.len() / word;
+    let has_def = layout.def_compression.is_some();
+    let mut values: Option<Values> = None;
+    let mut def_levels: Vec<u16> = Vec::new();
+    let (mut seen, mut at) = (0usize, 0usize);
+    for chunk_index in 0..chunk_count {
+        let word_value = read_uint(meta, chunk_index * word, word)?;
+        let size = ((word_value >> 4) as usize + 1) * 8;
+        let last = chunk_index + 1 == chunk_count;
+        let items = if last {
+            rows.checked_sub(seen)
+                .ok_or_else(|| corrupt("chunks hold more items than the page"))?
+        } else {
+            1usize << (word_value & 0xF)
+        };
+        if items > MAX_CHUNK_ITEMS || seen + items > rows {
+            return Err(corrupt(format!(
+                "a chunk of {items} items in a page of {rows}"
+            )));
+        }
+        let chunk = slice(data, at, size, "mini-block chunk")?;
+        at += size;
+        let levels = read_uint(chunk, 0, 2)? as usize;
+        let mut cursor = 2;
+        let def_size = if has_def {
+            cursor += 2;
+            Some(read_uint(chunk, 2, 2)? as usize)
+        } else {
+            None
+        };
+        let size_width = if large { 4 } else { 2 };
+        let mut value_sizes = Vec::with_capacity(num_buffers);
+        for _ in 0..num_buffers {
+            value_sizes.push(read_uint(chunk, cursor, size_width)? as usize);
+            cursor += size_width;
+        }
+        cursor = align8(cursor);
+        if let (Some(def_size), Some(encoding)) = (def_size, &layout.def_compression) {
+            if levels != items {
+                return Err(corrupt(format!(
+                    "a chunk of {items} items has {levels} levels in a column without lists"
+                )));
+            }
+            let block = slice(chunk, cursor, def_size, "definition levels")?;
+            def_levels.extend(decode_levels(encoding, block, levels)?);
+            cursor = align8(cursor + def_size);
+        }
+        let mut value_buffers: Vec<&[u8]> = Vec::with_capacity(num_buffers);
+        for value_size in value_sizes {
+            value_buffers.push(slice(chunk, cursor, value_size, "chunk values")?);
+            cursor = align8(cursor + value_size);
+        }
+        let decoded = decode(value_encoding, Input::Chunk(&value_buffers), items)?;
+        let decoded = match &dictionary {
+            None => decoded,
+            Some(dictionary) => dictionary.take(&to_indices(decoded)?)?,
+        };
+        if decoded.len() != items {
+            return Err(corrupt(format!(
+                "a chunk of {items} items decodes to {} values",
+                decoded.len()
+            )));
+        }
+        match &mut values {
+            None => values = Some(decoded),
+            Some(all) => all.append(decoded)?,
+        }
+        seen += items;
+    }
+    if seen != rows {
+        return Err(corrupt(format!(
+            "chunks hold {seen} items, the page {rows}"
+        )));
+    }
+    Ok(Decoded {
+        values: values.unwrap_or_else(shape),
+        def: has_def.then_some(def_levels),
+    })
+}
+
+/// A full-zip page of `rows` rows.
+pub(crate) fn full_zip(layout: &FullZipLayout, buffers: &[&[u8]], rows: usize) -> Result<Decoded> {
+    if layout.bits_rep != 0 {
+        return Err(corrupt("a column without lists has repetition levels"));
+    }
+    if layout.num_items as usize != rows || layout.num_visible_items as usize != rows {
+        return Err(corrupt(format!(
+            "a full-zip page of {rows} rows has {} items",
+            layout.num_items
+        )));
+    }
+    let zipped = *buffers
+        .first()
+        .ok_or_else(|| corrupt("a full-zip page without its data buffer"))?;
+    let control_bytes = match layout.bits_def {
+        0 => 0,
+        1..=8 => 1,
+        9..=16 => 2,
+        17..=32 => 4,
+        other => return Err(corrupt(format!("{other}-bit definition levels"))),
+    };
+    let def_mask = (1u64 << layout.bits_def) - 1;
+    let encoding = layout
+        .value_compression
+        .as_ref()
+        .and_then(|e| e.compression.as_ref())
+        .ok_or_else(|| corrupt("a full-zip page without a value encoding"))?;
+    let mut def = (control_bytes > 0).then(|| Vec::with_capacity(rows.min(zipped.len())));
+    let mut at = 0usize;
+    let read_control = |at: &mut usize, def: &mut Option<Vec<u16>>| -> Result<bool> {
+        if control_bytes == 0 {
+            return Ok(true);
+        }
+        let level = (read_uint(zipped, *at, control_bytes)? & def_mask) as u16;
+        *at += control_bytes;
+        def.as_mut()
+            .expect("control words carry levels")
+            .push(level);
+        Ok(level == 0)
+    };
+    let values = match layout.details {
+        Some(full_zip_layout::Details::BitsPerValue(bits)) => {
+            if bits == 0 || !bits.is_multiple_of(8) {
+                return Err(corrupt(format!("full-zip values of {bits} bits")));
+            }
+            let width = (bits / 8) as usize;
+            let mut packed = Vec::with_capacity(rows.min(zipped.len() / width.max(1)) * width);
+            for _ in 0..rows {
+                read_control(&mut at, &mut def)?;
+                packed.extend_from_slice(slice(zipped, at, width, "full-zip value")?);
+                at += width;
+            }
+            // Each value is encoded on its own; decode them as one buffer of `rows` values.
+            let encoding = layout.value_compression.as_ref().expect("checked above");
+            match encoding.compression.as_ref() {
+                Some(Compression::Flat(_)) => decode(encoding, Input::Block(&packed), rows)?,
+                Some(Compression::FixedSizeList(list)) => {
+                    fixed_size_lists(list, &packed, rows, width)?
+                }
+                _ => return Err(corrupt("full-zip fixed-width values that are not flat")),
+            }
+        }
+        Some(full_zip_layout::Details::BitsPerOffset(bits)) => {
+            let length_bytes = match bits {
+                32 => 4,
+                64 => 8,
+                other => return Err(corrupt(format!("{other}-bit full-zip lengths"))),
+            };
+            // Values are stored as they are, or FSST-compressed one by one.
+            let symbols = match encoding {
+                Compression::Variable(_) => None,
+                Compression::Fsst(fsst) => Some(fsst.symbol_table.as_slice()),
+                _ => {
+                    return Err(corrupt(
+                        "full-zip variable-width values that are neither plain nor FSST",
+                    ));
+                }
+            };
+            let mut offsets = Vec::with_capacity(rows.min(zipped.len()) + 1);
+            offsets.push(0u64);
+            let mut data = Vec::new();
+            for _ in 0..rows {
+                if read_control(&mut at, &mut def)? {
+                    let length = usize::try_from(read_uint(zipped, at, length_bytes)?)
+                        .map_err(|_| corrupt("full-zip value length overflows"))?;
+                    at += length_bytes;
+                    data.extend_from_slice(slice(zipped, at, length, "full-zip value")?);
+                    at += length;
+                }
+                offsets.push(data.len() as u64);
+            }
+            match symbols {
+                None => Values::Variable { offsets, data },
+                Some(table) => super::compressive::fsst_decompress(table, &offsets, &data)?,
+            }
+        }
+        None => return Err(corrupt("a full-zip page without a value width")),
+    };
+    Ok(Decoded { values, def })
+}
+
+/// Fixed-size lists stored value by value: `[item validity bitmap][items]` each.
+fn fixed_size_lists(
+    list: &crate::proto21::FixedSizeList,
+    packed: &[u8],
+    rows: usize,
+    width: usize,
+) -> Result<Values> {
+    let dim = list.items_per_value as usize;
+    let inner = list
+        .values
+        .as_deref()
+        .ok_or_else(|| corrupt("fixed-size lists without their items' encoding"))?;
+    if !list.has_validity {
+        let items = decode(inner, Input::Block(packed), rows * dim)?;
+        return Ok(Values::Lists {
+            dim,
+            items: Box::new(items),
+            item_validity: None,
+        });
+    }
+    let bitmap = dim.div_ceil(8);
+    if width <= bitmap {
+        return Err(corrupt(
+            "full-zip fixed-size lists too narrow for their validity",
+        ));
+    }
+    let mut validity = arrow_buffer::BooleanBufferBuilder::new(rows * dim);
+    let mut items = Vec::with_capacity(rows * (width - bitmap));
+    for value in packed.chunks_exact(width) {
+        validity.append_packed_range(0..dim, &value[..bitmap]);
+        items.extend_from_slice(&value[bitmap..]);
+    }
+    let items = decode(inner, Input::Block(&items), rows * dim)?;
+    Ok(Values::Lists {
+        dim,
+        items: Box::new(items),
+        item_validity: Some(validity),
+    })
+}
+
+/// A constant page of `rows` rows: all null, or one value repeated.
+pub(crate) fn constant(
+    layout: &ConstantLayout,
+    buffers: &[&[u8]],
+    rows: usize,
+    scalar: impl Fn(&[u8]) -> Result<Values>,
+) -> Result<Option<Decoded>> {
+    let def = match buffers {
+        [] => None,
+        [rep, def, ..] if rep.is_empty() && !def.is_empty() => {
+            let levels = match &layout.def_compression {
+                Some(encoding) => decode_levels(encoding, def, rows)?,
+                None => decode_levels(&flat16(), def, rows)?,
+            };
+            Some(levels)
+        }
+        [_, _, ..] => {
+            return Err(corrupt(
+                "a constant page of a column without lists has repetition levels",
+            ));
+        }
+        [_] => None,
+    };
+    let value = match (&layout.inline_value, buffers) {
+        (Some(value), _) => scalar(value)?,
+        (None, [one]) => scalar_from_buffers(one)?,
+        (None, [_, _, one]) => scalar_from_buffers(one)?,
+        // No value at all: every item is null.
+        (None, _) => return Ok(None),
+    };
+    Ok(Some(Decoded {
+        values: value.repeat(rows)?,
+        def,
+    }))
+}
+
+fn flat16() -> crate::proto21::CompressiveEncoding {
+    crate::proto21::CompressiveEncoding {
+        compression: Some(Compression::Flat(crate::proto21::Flat {
+            bits_per_value: 16,
+            data: None,
+        })),
+    }
+}
+
+/// A variable-width constant: `[u32 buffer count][u32 size per buffer][buffers]`, the buffers
+/// being the offsets `[0, len]` and the bytes.
+fn scalar_from_buffers(buffer: &[u8]) -> Result<Values> {
+    let count = read_uint(buffer, 0, 4)? as usize;
+    if count != 2 {
+        return Err(corrupt(format!("a constant value of {count} buffers")));
+    }
+    let offsets_size = read_uint(buffer, 4, 4)? as usize;
+    let bytes_size = read_uint(buffer, 8, 4)? as usize;
+    let offsets = slice(buffer, 12, offsets_size, "constant value offsets")?;
+    let bytes = slice(buffer, 12 + offsets_size, bytes_size, "constant value")?;
+    let width = match offsets_size {
+        8 => 4,
+        16 => 8,
+        other => return Err(corrupt(format!("constant value offsets of {other} bytes"))),
+    };
+    let (start, end) = (
+        read_uint(offsets, 0, width)?,
+        read_uint(offsets, width, width)?,
+    );
+    let value = slice(
+        bytes,
+        start as usize,
+        end.saturating_sub(start) as usize,
+        "constant value",
+    )?;
+    Ok(Values::Variable {
+        offsets: vec![0, value.len() as u64],
+        data: value.to_vec(),
+    })
+}
