@@ -64,33 +64,62 @@ pub(crate) fn unpack_block(block: &[u8], bits: u32, width: u32, take: usize, out
     let value_bytes = (bits / 8) as usize;
     let mut values = [0u64; BLOCK];
     if width > 0 {
-        let lanes = BLOCK / bits as usize;
-        let word = |index: usize| -> u64 {
-            let at = index * value_bytes;
-            let mut bytes = [0u8; 8];
-            bytes[..value_bytes].copy_from_slice(&block[at..at + value_bytes]);
-            u64::from_le_bytes(bytes)
-        };
+        // The packed words, widened once so the loops below are plain arithmetic.
+        let mut words = [0u64; BLOCK];
+        let count = block.len() / value_bytes;
+        for (word, bytes) in words[..count]
+            .iter_mut()
+            .zip(block.chunks_exact(value_bytes))
+        {
+            let mut wide = [0u8; 8];
+            wide[..value_bytes].copy_from_slice(bytes);
+            *word = u64::from_le_bytes(wide);
+        }
+        let (bits, width) = (bits as usize, width as usize);
+        let lanes = BLOCK / bits;
         let mask = if width == 64 {
             u64::MAX
         } else {
             (1u64 << width) - 1
         };
-        for lane in 0..lanes {
-            for row in 0..bits as usize {
-                let bit = row * width as usize;
-                let (index, shift) = (bit / bits as usize, (bit % bits as usize) as u32);
-                let mut value = word(lanes * index + lane) >> shift;
-                if shift + width > bits {
-                    value |= word(lanes * (index + 1) + lane) << (bits - shift);
+        for row in 0..bits {
+            let bit = row * width;
+            let (index, shift) = (bit / bits, bit % bits);
+            let target = ORDER[row / 8] * 16 + (row % 8) * 128;
+            let low = &words[lanes * index..lanes * (index + 1)];
+            let destination = &mut values[target..target + lanes];
+            if shift + width > bits {
+                let high = &words[lanes * (index + 1)..lanes * (index + 2)];
+                for ((value, lo), hi) in destination.iter_mut().zip(low).zip(high) {
+                    *value = ((lo >> shift) | (hi << (bits - shift))) & mask;
                 }
-                values[ORDER[row / 8] * 16 + (row % 8) * 128 + lane] = value & mask;
+            } else {
+                for (value, lo) in destination.iter_mut().zip(low) {
+                    *value = (lo >> shift) & mask;
+                }
             }
         }
     }
-    out.reserve(take * value_bytes);
-    for value in &values[..take] {
-        out.extend_from_slice(&value.to_le_bytes()[..value_bytes]);
+    let start = out.len();
+    out.resize(start + take * value_bytes, 0);
+    let target = &mut out[start..];
+    match value_bytes {
+        1 => target
+            .iter_mut()
+            .zip(&values)
+            .for_each(|(t, v)| *t = *v as u8),
+        2 => target
+            .chunks_exact_mut(2)
+            .zip(&values)
+            .for_each(|(t, v)| t.copy_from_slice(&(*v as u16).to_le_bytes())),
+        4 => target
+            .chunks_exact_mut(4)
+            .zip(&values)
+            .for_each(|(t, v)| t.copy_from_slice(&(*v as u32).to_le_bytes())),
+        _ => target
+            .chunks_exact_mut(8)
+            .zip(&values)
+            .for_each(|(t, v)| t.copy_from_slice(&v.to_le_bytes())),
     }
 }
 

@@ -450,20 +450,30 @@ fn byte_stream_split(buffer: &[u8], bits: u64, n: usize) -> Result<Values> {
 /// FSST: each compressed byte is a symbol code, except 0xFF which escapes the next byte.
 pub(crate) fn fsst_decompress(table: &[u8], offsets: &[u64], data: &[u8]) -> Result<Values> {
     const MAGIC: u64 = 0x4653_5354;
+    const ESCAPE: u8 = 0xFF;
     let info = read_uint(table, 0, 8)?;
     if info >> 32 != MAGIC {
         return Err(corrupt("FSST symbol table without its magic"));
     }
     let switched_on = (info >> 24) & 0xFF != 0;
     let count = (info & 0xFF) as usize;
-    let symbols = slice(table, 8, count * 8, "FSST symbols")?;
-    let lengths = slice(table, 8 + count * 8, count, "FSST symbol lengths")?;
-    if lengths.iter().any(|l| !(1..=8).contains(l)) {
-        return Err(corrupt("FSST symbol of a length outside 1..=8"));
+    let stored = slice(table, 8, count * 8, "FSST symbols")?;
+    let stored_lengths = slice(table, 8 + count * 8, count, "FSST symbol lengths")?;
+    // Every code's 8 symbol bytes and length; a length of 0 marks a code the table lacks.
+    let mut symbols = [[0u8; 8]; 256];
+    let mut lengths = [0u8; 256];
+    for code in 0..count {
+        let length = stored_lengths[code];
+        if !(1..=8).contains(&length) {
+            return Err(corrupt("FSST symbol of a length outside 1..=8"));
+        }
+        symbols[code].copy_from_slice(&stored[code * 8..code * 8 + 8]);
+        lengths[code] = length;
     }
     let mut out_offsets = Vec::with_capacity(offsets.len());
     out_offsets.push(0u64);
-    let mut out = Vec::with_capacity(data.len() * 3);
+    // Symbols expand to at most 8 bytes: reserve for the usual ratio and let it grow.
+    let mut out: Vec<u8> = Vec::with_capacity(data.len() * 3);
     for pair in offsets.windows(2) {
         let compressed = &data[pair[0] as usize..pair[1] as usize];
         if !switched_on {
@@ -471,21 +481,24 @@ pub(crate) fn fsst_decompress(table: &[u8], offsets: &[u64], data: &[u8]) -> Res
         } else {
             let mut i = 0;
             while i < compressed.len() {
-                let code = compressed[i] as usize;
-                if code == 0xFF {
+                let code = compressed[i];
+                if code == ESCAPE {
                     let literal = *compressed
                         .get(i + 1)
                         .ok_or_else(|| corrupt("FSST escape at the end of a string"))?;
                     out.push(literal);
                     i += 2;
                 } else {
-                    if code >= count {
+                    let length = lengths[code as usize] as usize;
+                    if length == 0 {
                         return Err(corrupt(format!(
                             "FSST code {code} of a {count}-symbol table"
                         )));
                     }
-                    let length = lengths[code] as usize;
-                    out.extend_from_slice(&symbols[code * 8..code * 8 + length]);
+                    // Write all 8 bytes, keep `length` of them.
+                    let end = out.len() + length;
+                    out.extend_from_slice(&symbols[code as usize]);
+                    out.truncate(end);
                     i += 1;
                 }
             }

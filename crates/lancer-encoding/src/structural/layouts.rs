@@ -194,12 +194,21 @@ pub(crate) fn full_zip(layout: &FullZipLayout, buffers: &[&[u8]], rows: usize) -
                 return Err(corrupt(format!("full-zip values of {bits} bits")));
             }
             let width = (bits / 8) as usize;
-            let mut packed = Vec::with_capacity(rows.min(zipped.len() / width.max(1)) * width);
-            for _ in 0..rows {
-                read_control(&mut at, &mut def)?;
-                packed.extend_from_slice(slice(zipped, at, width, "full-zip value")?);
-                at += width;
-            }
+            let packed: std::borrow::Cow<'_, [u8]> = if control_bytes == 0 {
+                // No levels: the values are stored back to back already.
+                let bytes = rows
+                    .checked_mul(width)
+                    .ok_or_else(|| corrupt("full-zip value count overflows"))?;
+                std::borrow::Cow::Borrowed(slice(zipped, 0, bytes, "full-zip values")?)
+            } else {
+                let mut packed = Vec::with_capacity(rows.min(zipped.len() / width) * width);
+                for _ in 0..rows {
+                    read_control(&mut at, &mut def)?;
+                    packed.extend_from_slice(slice(zipped, at, width, "full-zip value")?);
+                    at += width;
+                }
+                std::borrow::Cow::Owned(packed)
+            };
             // Each value is encoded on its own; decode them as one buffer of `rows` values.
             let encoding = layout.value_compression.as_ref().expect("checked above");
             match encoding.compression.as_ref() {

@@ -12,6 +12,7 @@ mod bits;
 mod compressive;
 mod layouts;
 mod values;
+mod zero_copy;
 
 use arrow_array::ArrayRef;
 use arrow_buffer::{BooleanBufferBuilder, NullBuffer};
@@ -76,6 +77,11 @@ pub fn decode_structural_page(page: StructuralPage<'_>, data_type: &DataType) ->
         .layout
         .ok_or_else(|| corrupt("an empty page layout"))?;
     let rows = usize::try_from(page.num_rows).map_err(|_| corrupt("page row count overflows"))?;
+    if let Layout::FullZip(zip) = &layout
+        && let Some(array) = zero_copy::full_zip(zip, page.buffers, rows, data_type)?
+    {
+        return Ok(array);
+    }
     let buffers: Vec<&[u8]> = page.buffers.iter().map(|b| b.as_ref()).collect();
     let shape = || empty_values(data_type);
     let (layers, decoded) = match &layout {

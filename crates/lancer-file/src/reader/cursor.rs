@@ -245,13 +245,26 @@ impl ColumnCursor {
                             self.path
                         )));
                     };
-                    let source = lancer_encoding::StructuralPage {
-                        layout,
-                        buffers: &buffers,
-                        num_rows: info.num_values,
+                    let (layout, rows, data_type) =
+                        (layout.clone(), info.num_values, data_type.clone());
+                    let decode = move || {
+                        let source = lancer_encoding::StructuralPage {
+                            layout: &layout,
+                            buffers: &buffers,
+                            num_rows: rows,
+                        };
+                        lancer_encoding::decode_structural_page(source, &data_type)
                     };
-                    let array = lancer_encoding::decode_structural_page(source, data_type)
-                        .map_err(|e| self.column_error(e))?;
+                    // A whole page is real CPU work: off the async threads, so the columns
+                    // of a file decode in parallel.
+                    let decoded = match tokio::runtime::Handle::try_current() {
+                        Ok(runtime) => runtime
+                            .spawn_blocking(decode)
+                            .await
+                            .map_err(|e| corrupt(format!("page decoding stopped: {e}")))?,
+                        Err(_) => decode(),
+                    };
+                    let array = decoded.map_err(|e| self.column_error(e))?;
                     // The page is decoded: its raw buffers are no longer needed.
                     self.loaded = None;
                     self.decoded = Some((page, array.clone()));
