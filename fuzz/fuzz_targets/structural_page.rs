@@ -29,11 +29,11 @@ fn pad8(bytes: &mut Vec<u8>) {
     }
 }
 
-/// One chunk: header, optional def block, value buffers (each padded to 8).
-fn chunk(large: bool, levels: usize, def: Option<&[u8]>, values: &[Vec<u8>]) -> Vec<u8> {
+/// One chunk: header, optional rep and def blocks, value buffers (each padded to 8).
+fn chunk(large: bool, levels: usize, rep: Option<&[u8]>, def: Option<&[u8]>, values: &[Vec<u8>]) -> Vec<u8> {
     let mut out = (levels as u16).to_le_bytes().to_vec();
-    if let Some(def) = def {
-        out.extend_from_slice(&(def.len() as u16).to_le_bytes());
+    for block in [rep, def].into_iter().flatten() {
+        out.extend_from_slice(&(block.len() as u16).to_le_bytes());
     }
     for v in values {
         if large {
@@ -43,7 +43,7 @@ fn chunk(large: bool, levels: usize, def: Option<&[u8]>, values: &[Vec<u8>]) -> 
         }
     }
     pad8(&mut out);
-    for part in def.into_iter().chain(values.iter().map(|v| v.as_slice())) {
+    for part in rep.into_iter().chain(def).chain(values.iter().map(|v| v.as_slice())) {
         out.extend_from_slice(part);
         pad8(&mut out);
     }
@@ -64,7 +64,7 @@ fn mini_block(
         let def: Option<Vec<u8>> = nulls.map(|n| {
             n[start..start + items].iter().flat_map(|null| (*null as u16).to_le_bytes()).collect()
         });
-        let bytes = chunk(large, if nulls.is_some() { *items } else { 0 }, def.as_deref(), values);
+        let bytes = chunk(large, if nulls.is_some() { *items } else { 0 }, None, def.as_deref(), values);
         let log = if i + 1 == chunks.len() { 0 } else { items.trailing_zeros() as u64 };
         let word = (((bytes.len() / 8 - 1) as u64) << 4) | log;
         if large {
@@ -116,7 +116,7 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 8 {
         return;
     }
-    let kind = data[0] % 8;
+    let kind = data[0] % 9;
     let large = data[1] & 1 == 1;
     let n = 2 + (u16::from_le_bytes([data[2], data[3]]) as usize % 600);
     let nulls: Vec<bool> = (0..n).map(|i| data[4] != 0 && i % (data[4] as usize + 1) == 0).collect();
@@ -207,6 +207,45 @@ fuzz_target!(|data: &[u8]| {
             let (layout, buffers) = mini_block(large, encoding, &[(n, buffers)], None);
             let item = Field::new("item", DataType::Float32, true);
             (DataType::FixedSizeList(item.into(), 2), layout, buffers)
+        }
+        7 => {
+            // list<int32>: rows of 0..3 items, every fifth row null, every seventh empty;
+            // layers [nullable item, null-and-empty list] (defs: 1 null item, 2 null list,
+            // 3 empty list), one chunk.
+            let (mut rep, mut def, mut items) = (Vec::new(), Vec::new(), 0usize);
+            for row in 0..n {
+                let (r, d) = match row {
+                    row if row % 5 == 0 => (vec![1u16], vec![2u16]),
+                    row if row % 7 == 0 => (vec![1], vec![3]),
+                    row => {
+                        let k = 1 + row % 3;
+                        items += k;
+                        let r: Vec<u16> = (0..k).map(|j| (j == 0) as u16).collect();
+                        let d: Vec<u16> = (0..k).map(|j| nulls[(row + j) % n] as u16).collect();
+                        (r, d)
+                    }
+                };
+                rep.extend(r);
+                def.extend(d);
+            }
+            let levels = rep.len();
+            let bytes = |l: &[u16]| -> Vec<u8> { l.iter().flat_map(|v| v.to_le_bytes()).collect() };
+            let body = chunk(large, levels, Some(&bytes(&rep)), Some(&bytes(&def)), &[ints(values, 4, items)]);
+            let word = ((body.len() / 8 - 1) as u64) << 4;
+            let meta = if large { (word as u32).to_le_bytes().to_vec() } else { (word as u16).to_le_bytes().to_vec() };
+            let layout = MiniBlockLayout {
+                rep_compression: Some(flat(16)),
+                def_compression: Some(flat(16)),
+                value_compression: Some(flat(32)),
+                layers: vec![3, 6],
+                num_buffers: 1,
+                repetition_index_depth: 1,
+                num_items: items as u64,
+                has_large_chunk: large,
+                ..Default::default()
+            };
+            let item = Field::new("item", DataType::Int32, true);
+            (DataType::List(item.into()), Layout::MiniBlock(layout), vec![meta, body, vec![0; 16]])
         }
         _ => {
             let chunks = [(n, vec![ints(values, 1, n.div_ceil(8))])];

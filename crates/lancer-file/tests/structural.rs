@@ -1,5 +1,5 @@
 //! Lance file versions 2.1 and 2.2 written by pylance 14.0.2, read by lancer: every page
-//! layout and compression pylance uses for columns without lists or structs
+//! layout and compression pylance uses for columns without structs or nested lists
 //! (tests/oracle/write_structural.py), whole, by column and by row range.
 
 use std::collections::BTreeSet;
@@ -68,6 +68,9 @@ fn page_names(layout: &[u8], names: &mut BTreeSet<String>) {
             if mini.dictionary.is_some() {
                 names.insert("MiniBlock dictionary".into());
             }
+            if mini.rep_compression.is_some() {
+                names.insert("MiniBlock lists".into());
+            }
             [
                 &mini.value_compression,
                 &mini.def_compression,
@@ -79,9 +82,15 @@ fn page_names(layout: &[u8], names: &mut BTreeSet<String>) {
         }
         Layout::FullZip(zip) => {
             names.insert("FullZipLayout".into());
+            if zip.bits_rep > 0 {
+                names.insert("FullZip lists".into());
+            }
             zip.value_compression.iter().collect()
         }
         Layout::Constant(constant) => {
+            if constant.layers.len() > 1 {
+                names.insert("Constant lists".into());
+            }
             names.insert(if constant.inline_value.is_some() {
                 "ConstantLayout inline".into()
             } else {
@@ -179,6 +188,9 @@ async fn lancer_reads_pylance_2_1_and_2_2_files() {
         "FixedSizeList",
         "ByteStreamSplit",
         "OutOfLineBitpacking",
+        "MiniBlock lists",
+        "FullZip lists",
+        "Constant lists",
     ] {
         assert!(
             names.contains(wanted),

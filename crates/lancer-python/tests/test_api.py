@@ -292,8 +292,11 @@ def test_pylance_default_datasets_are_read_not_written(workdir):
     assert ds.to_table(columns=["s"], offset=1).column("s").to_pylist() == [None, "z"]
     with pytest.raises(NotImplementedError, match="2.2"):
         write_fragments({"a": [4], "s": ["w"]}, "./v22")
-    pylance.write_dataset(pa.table({"l": [[1], [2, 3]]}), "./nested")
-    with pytest.raises(NotImplementedError, match="without lists or structs"):
+    lists = pa.table({"l": [[1], None, [], [2, 3]]})
+    pylance.write_dataset(lists, "./lists")
+    assert lancer.dataset("./lists").to_table() == lists
+    pylance.write_dataset(pa.table({"s": [{"x": 1}, {"x": 2}]}), "./nested")
+    with pytest.raises(NotImplementedError, match="without structs or nested lists"):
         lancer.dataset("./nested").to_table()
 
 

@@ -4,6 +4,7 @@
 use super::bits::{read_uint, slice};
 use super::compressive::{Input, decode, decode_levels, to_indices};
 use super::values::Values;
+use crate::decode::MAX_NULL_VALUES_PER_DECODE;
 use crate::error::{Result, corrupt};
 use crate::proto21::compressive_encoding::Compression;
 use crate::proto21::{ConstantLayout, FullZipLayout, MiniBlockLayout, full_zip_layout};
@@ -12,9 +13,11 @@ use crate::proto21::{ConstantLayout, FullZipLayout, MiniBlockLayout, full_zip_la
 /// exponent allows 32768.
 const MAX_CHUNK_ITEMS: usize = 1 << 15;
 
-/// A decoded page: value slots and definition levels (one per row; None if all valid).
+/// A decoded page: value slots (one per visible item), and the repetition and definition
+/// levels of every item (None when the page has none of that kind).
 pub(crate) struct Decoded {
     pub(crate) values: Values,
+    pub(crate) rep: Option<Vec<u16>>,
     pub(crate) def: Option<Vec<u16>>,
 }
 
@@ -22,26 +25,36 @@ fn align8(at: usize) -> usize {
     at.div_ceil(8) * 8
 }
 
-/// A mini-block page of `rows` rows.
+/// A mini-block page of `rows` rows; `lists` says whether the column has a list layer (and
+/// so repetition levels, and items that are not rows).
 pub(crate) fn mini_block(
     layout: &MiniBlockLayout,
     buffers: &[&[u8]],
     rows: usize,
+    lists: bool,
     shape: impl Fn() -> Values,
 ) -> Result<Decoded> {
-    if layout.rep_compression.is_some() || layout.repetition_index_depth > 0 {
-        return Err(corrupt("a column without lists has repetition levels"));
+    let has_rep = layout.rep_compression.is_some();
+    if has_rep != lists || layout.repetition_index_depth > 1 {
+        return Err(corrupt(if lists {
+            "a list column's page without single-level repetition"
+        } else {
+            "a column without lists has repetition levels"
+        }));
     }
     let value_encoding = layout
         .value_compression
         .as_ref()
         .ok_or_else(|| corrupt("a mini-block page without a value encoding"))?;
-    if layout.num_items != rows as u64 {
+    if !lists && layout.num_items != rows as u64 {
         return Err(corrupt(format!(
             "a mini-block page of {rows} rows has {} items",
             layout.num_items
         )));
     }
+    // Value slots: one per row without lists, the visible items with them.
+    let items_total = usize::try_from(layout.num_items)
+        .map_err(|_| corrupt("mini-block item count overflows"))?;
     let (meta, data) = match buffers {
         [meta, data, ..] => (*meta, *data),
         _ => return Err(corrupt("a mini-block page needs two buffers")),
@@ -72,29 +85,37 @@ pub(crate) fn mini_block(
     let has_def = layout.def_compression.is_some();
     let mut values: Option<Values> = None;
     let mut def_levels: Vec<u16> = Vec::new();
+    let mut rep_levels: Vec<u16> = Vec::new();
     let (mut seen, mut at) = (0usize, 0usize);
     for chunk_index in 0..chunk_count {
         let word_value = read_uint(meta, chunk_index * word, word)?;
         let size = ((word_value >> 4) as usize + 1) * 8;
         let last = chunk_index + 1 == chunk_count;
         let items = if last {
-            rows.checked_sub(seen)
+            items_total
+                .checked_sub(seen)
                 .ok_or_else(|| corrupt("chunks hold more items than the page"))?
         } else {
             1usize << (word_value & 0xF)
         };
-        if items > MAX_CHUNK_ITEMS || seen + items > rows {
+        if items > MAX_CHUNK_ITEMS || seen + items > items_total {
             return Err(corrupt(format!(
-                "a chunk of {items} items in a page of {rows}"
+                "a chunk of {items} items in a page of {items_total}"
             )));
         }
         let chunk = slice(data, at, size, "mini-block chunk")?;
         at += size;
         let levels = read_uint(chunk, 0, 2)? as usize;
         let mut cursor = 2;
+        let rep_size = if has_rep {
+            cursor += 2;
+            Some(read_uint(chunk, cursor - 2, 2)? as usize)
+        } else {
+            None
+        };
         let def_size = if has_def {
             cursor += 2;
-            Some(read_uint(chunk, 2, 2)? as usize)
+            Some(read_uint(chunk, cursor - 2, 2)? as usize)
         } else {
             None
         };
@@ -105,8 +126,13 @@ pub(crate) fn mini_block(
             cursor += size_width;
         }
         cursor = align8(cursor);
+        if let (Some(rep_size), Some(encoding)) = (rep_size, &layout.rep_compression) {
+            let block = slice(chunk, cursor, rep_size, "repetition levels")?;
+            rep_levels.extend(decode_levels(encoding, block, levels)?);
+            cursor = align8(cursor + rep_size);
+        }
         if let (Some(def_size), Some(encoding)) = (def_size, &layout.def_compression) {
-            if levels != items {
+            if !lists && levels != items {
                 return Err(corrupt(format!(
                     "a chunk of {items} items has {levels} levels in a column without lists"
                 )));
@@ -137,23 +163,38 @@ pub(crate) fn mini_block(
         }
         seen += items;
     }
-    if seen != rows {
+    if seen != items_total {
         return Err(corrupt(format!(
-            "chunks hold {seen} items, the page {rows}"
+            "chunks hold {seen} items, the page {items_total}"
         )));
     }
     Ok(Decoded {
         values: values.unwrap_or_else(shape),
+        rep: has_rep.then_some(rep_levels),
         def: has_def.then_some(def_levels),
     })
 }
 
-/// A full-zip page of `rows` rows.
-pub(crate) fn full_zip(layout: &FullZipLayout, buffers: &[&[u8]], rows: usize) -> Result<Decoded> {
-    if layout.bits_rep != 0 {
-        return Err(corrupt("a column without lists has repetition levels"));
+/// A full-zip page of `rows` rows. `visible_def` is the highest definition level that still
+/// owns a value slot (higher ones stand for null or empty lists); `lists` says whether the
+/// column has a list layer.
+pub(crate) fn full_zip(
+    layout: &FullZipLayout,
+    buffers: &[&[u8]],
+    rows: usize,
+    lists: bool,
+    visible_def: u16,
+) -> Result<Decoded> {
+    if (layout.bits_rep != 0) != lists {
+        return Err(corrupt(if lists {
+            "a list column's full-zip page without repetition levels"
+        } else {
+            "a column without lists has repetition levels"
+        }));
     }
-    if layout.num_items as usize != rows || layout.num_visible_items as usize != rows {
+    let items = layout.num_items as usize;
+    let visible = layout.num_visible_items as usize;
+    if !lists && (items != rows || visible != rows) {
         return Err(corrupt(format!(
             "a full-zip page of {rows} rows has {} items",
             layout.num_items
@@ -162,12 +203,13 @@ pub(crate) fn full_zip(layout: &FullZipLayout, buffers: &[&[u8]], rows: usize) -
     let zipped = *buffers
         .first()
         .ok_or_else(|| corrupt("a full-zip page without its data buffer"))?;
-    let control_bytes = match layout.bits_def {
+    let control_bits = layout.bits_rep + layout.bits_def;
+    let control_bytes = match control_bits {
         0 => 0,
         1..=8 => 1,
         9..=16 => 2,
         17..=32 => 4,
-        other => return Err(corrupt(format!("{other}-bit definition levels"))),
+        other => return Err(corrupt(format!("{other}-bit control words"))),
     };
     let def_mask = (1u64 << layout.bits_def) - 1;
     let encoding = layout
@@ -175,18 +217,25 @@ pub(crate) fn full_zip(layout: &FullZipLayout, buffers: &[&[u8]], rows: usize) -
         .as_ref()
         .and_then(|e| e.compression.as_ref())
         .ok_or_else(|| corrupt("a full-zip page without a value encoding"))?;
-    let mut def = (control_bytes > 0).then(|| Vec::with_capacity(rows.min(zipped.len())));
+    // Levels are pushed as control words are read; the capacity is bounded by the bytes.
+    let mut rep = (layout.bits_rep > 0).then(|| Vec::with_capacity(items.min(zipped.len())));
+    let mut def = (layout.bits_def > 0).then(|| Vec::with_capacity(items.min(zipped.len())));
     let mut at = 0usize;
-    let read_control = |at: &mut usize, def: &mut Option<Vec<u16>>| -> Result<bool> {
+    // Reads one item's control word; returns its definition level.
+    let mut control = |at: &mut usize| -> Result<u16> {
         if control_bytes == 0 {
-            return Ok(true);
+            return Ok(0);
         }
-        let level = (read_uint(zipped, *at, control_bytes)? & def_mask) as u16;
+        let word = read_uint(zipped, *at, control_bytes)?;
         *at += control_bytes;
-        def.as_mut()
-            .expect("control words carry levels")
-            .push(level);
-        Ok(level == 0)
+        let level = (word & def_mask) as u16;
+        if let Some(def) = def.as_mut() {
+            def.push(level);
+        }
+        if let Some(rep) = rep.as_mut() {
+            rep.push((word >> layout.bits_def) as u16);
+        }
+        Ok(level)
     };
     let values = match layout.details {
         Some(full_zip_layout::Details::BitsPerValue(bits)) => {
@@ -196,25 +245,32 @@ pub(crate) fn full_zip(layout: &FullZipLayout, buffers: &[&[u8]], rows: usize) -
             let width = (bits / 8) as usize;
             let packed: std::borrow::Cow<'_, [u8]> = if control_bytes == 0 {
                 // No levels: the values are stored back to back already.
-                let bytes = rows
+                let bytes = items
                     .checked_mul(width)
                     .ok_or_else(|| corrupt("full-zip value count overflows"))?;
                 std::borrow::Cow::Borrowed(slice(zipped, 0, bytes, "full-zip values")?)
             } else {
-                let mut packed = Vec::with_capacity(rows.min(zipped.len() / width) * width);
-                for _ in 0..rows {
-                    read_control(&mut at, &mut def)?;
-                    packed.extend_from_slice(slice(zipped, at, width, "full-zip value")?);
-                    at += width;
+                let mut packed = Vec::with_capacity(visible.min(zipped.len() / width) * width);
+                for _ in 0..items {
+                    if control(&mut at)? <= visible_def {
+                        packed.extend_from_slice(slice(zipped, at, width, "full-zip value")?);
+                        at += width;
+                    }
                 }
                 std::borrow::Cow::Owned(packed)
             };
-            // Each value is encoded on its own; decode them as one buffer of `rows` values.
+            let count = packed.len() / width;
+            if count != visible {
+                return Err(corrupt(format!(
+                    "a full-zip page of {visible} visible items holds {count} values"
+                )));
+            }
+            // Each value is encoded on its own; decode them as one buffer.
             let encoding = layout.value_compression.as_ref().expect("checked above");
             match encoding.compression.as_ref() {
-                Some(Compression::Flat(_)) => decode(encoding, Input::Block(&packed), rows)?,
+                Some(Compression::Flat(_)) => decode(encoding, Input::Block(&packed), count)?,
                 Some(Compression::FixedSizeList(list)) => {
-                    fixed_size_lists(list, &packed, rows, width)?
+                    fixed_size_lists(list, &packed, count, width)?
                 }
                 _ => return Err(corrupt("full-zip fixed-width values that are not flat")),
             }
@@ -235,11 +291,15 @@ pub(crate) fn full_zip(layout: &FullZipLayout, buffers: &[&[u8]], rows: usize) -
                     ));
                 }
             };
-            let mut offsets = Vec::with_capacity(rows.min(zipped.len()) + 1);
+            let mut offsets = Vec::with_capacity(visible.min(zipped.len()) + 1);
             offsets.push(0u64);
             let mut data = Vec::new();
-            for _ in 0..rows {
-                if read_control(&mut at, &mut def)? {
+            for _ in 0..items {
+                let level = control(&mut at)?;
+                if level > visible_def {
+                    continue;
+                }
+                if level == 0 {
                     let length = usize::try_from(read_uint(zipped, at, length_bytes)?)
                         .map_err(|_| corrupt("full-zip value length overflows"))?;
                     at += length_bytes;
@@ -248,6 +308,12 @@ pub(crate) fn full_zip(layout: &FullZipLayout, buffers: &[&[u8]], rows: usize) -
                 }
                 offsets.push(data.len() as u64);
             }
+            if offsets.len() - 1 != visible {
+                return Err(corrupt(format!(
+                    "a full-zip page of {visible} visible items holds {} values",
+                    offsets.len() - 1
+                )));
+            }
             match symbols {
                 None => Values::Variable { offsets, data },
                 Some(table) => super::compressive::fsst_decompress(table, &offsets, &data)?,
@@ -255,7 +321,7 @@ pub(crate) fn full_zip(layout: &FullZipLayout, buffers: &[&[u8]], rows: usize) -
         }
         None => return Err(corrupt("a full-zip page without a value width")),
     };
-    Ok(Decoded { values, def })
+    Ok(Decoded { values, rep, def })
 }
 
 /// Fixed-size lists stored value by value: `[item validity bitmap][items]` each.
@@ -303,35 +369,67 @@ pub(crate) fn constant(
     layout: &ConstantLayout,
     buffers: &[&[u8]],
     rows: usize,
+    lists: bool,
+    visible_def: u16,
+    shape: impl Fn() -> Values,
     scalar: impl Fn(&[u8]) -> Result<Values>,
 ) -> Result<Option<Decoded>> {
-    let def = match buffers {
-        [] => None,
-        [rep, def, ..] if rep.is_empty() && !def.is_empty() => {
-            let levels = match &layout.def_compression {
-                Some(encoding) => decode_levels(encoding, def, rows)?,
-                None => decode_levels(&flat16(), def, rows)?,
-            };
-            Some(levels)
+    // Levels, when present, are whole-page buffers: raw u16 in 2.1, compressed (with their
+    // counts in the layout) in 2.2.
+    let levels =
+        |buffer: &[u8], encoding: &Option<crate::proto21::CompressiveEncoding>, stated: u64| {
+            match encoding {
+                Some(encoding) => {
+                    let count = usize::try_from(stated)
+                        .ok()
+                        .filter(|n| *n <= MAX_NULL_VALUES_PER_DECODE)
+                        .ok_or_else(|| corrupt(format!("{stated} levels in a constant page")))?;
+                    decode_levels(encoding, buffer, count)
+                }
+                None => decode_levels(&flat16(), buffer, buffer.len() / 2),
+            }
+        };
+    let (rep, def) = match buffers {
+        [] | [_] => (None, None),
+        [rep, def, ..] => {
+            let rep = (!rep.is_empty())
+                .then(|| levels(rep, &layout.rep_compression, layout.num_rep_values))
+                .transpose()?;
+            let def = (!def.is_empty())
+                .then(|| levels(def, &layout.def_compression, layout.num_def_values))
+                .transpose()?;
+            (rep, def)
         }
-        [_, _, ..] => {
-            return Err(corrupt(
-                "a constant page of a column without lists has repetition levels",
-            ));
-        }
-        [_] => None,
+    };
+    if rep.is_some() && !lists {
+        return Err(corrupt(
+            "a constant page of a column without lists has repetition levels",
+        ));
+    }
+    if lists && rep.is_none() && (def.is_some() || layout.inline_value.is_some()) {
+        return Err(corrupt(
+            "a constant page of a list column without repetition levels",
+        ));
+    }
+    let items = rep.as_ref().map_or(rows, Vec::len);
+    let visible = match &def {
+        Some(def) => def.iter().filter(|d| **d <= visible_def).count(),
+        None => items,
     };
     let value = match (&layout.inline_value, buffers) {
-        (Some(value), _) => scalar(value)?,
-        (None, [one]) => scalar_from_buffers(one)?,
-        (None, [_, _, one]) => scalar_from_buffers(one)?,
-        // No value at all: every item is null.
-        (None, _) => return Ok(None),
+        (Some(value), _) => Some(scalar(value)?),
+        (None, [one]) => Some(scalar_from_buffers(one)?),
+        (None, [_, _, one]) => Some(scalar_from_buffers(one)?),
+        _ => None,
     };
-    Ok(Some(Decoded {
-        values: value.repeat(rows)?,
-        def,
-    }))
+    let values = match value {
+        Some(value) => value.repeat(visible)?,
+        // No value, no levels: every row is null.
+        None if rep.is_none() && def.is_none() => return Ok(None),
+        // No value but levels: every visible item is a null value.
+        None => super::values::zeroed(shape(), visible)?,
+    };
+    Ok(Some(Decoded { values, rep, def }))
 }
 
 fn flat16() -> crate::proto21::CompressiveEncoding {

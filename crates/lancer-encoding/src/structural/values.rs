@@ -166,6 +166,38 @@ impl Values {
     }
 }
 
+/// `count` zeroed slots shaped like `shape` (the value slots of null items).
+pub(crate) fn zeroed(shape: Values, count: usize) -> Result<Values> {
+    Ok(match shape {
+        Values::Fixed { width, .. } => Values::Fixed {
+            width,
+            data: vec![0; width * count],
+        },
+        Values::Bits(_) => {
+            let mut bits = BooleanBufferBuilder::new(count);
+            bits.append_n(count, false);
+            Values::Bits(bits)
+        }
+        Values::Variable { .. } => Values::Variable {
+            offsets: vec![0; count + 1],
+            data: Vec::new(),
+        },
+        Values::Lists {
+            dim,
+            items,
+            item_validity,
+        } => Values::Lists {
+            dim,
+            items: Box::new(zeroed(*items, count * dim)?),
+            item_validity: item_validity.map(|_| {
+                let mut bits = BooleanBufferBuilder::new(count * dim);
+                bits.append_n(count * dim, false);
+                bits
+            }),
+        },
+    })
+}
+
 /// Checks that `offsets` are non-decreasing and end inside `data`.
 pub(crate) fn check_offsets(offsets: &[u64], data_len: usize) -> Result<()> {
     if offsets.windows(2).any(|w| w[0] > w[1]) {
@@ -274,10 +306,13 @@ fn build(
     buffers: Vec<Buffer>,
     nulls: Option<NullBuffer>,
 ) -> Result<ArrayRef> {
+    // Decoded bytes live in `Vec<u8>`s, which promise no alignment (an empty one none at
+    // all): Arrow copies the rare misaligned buffer.
     let data = ArrayDataBuilder::new(data_type.clone())
         .len(len)
         .buffers(buffers)
         .nulls(nulls)
+        .align_buffers(true)
         .build()?;
     Ok(make_array(data))
 }

@@ -225,7 +225,7 @@ impl ColumnCursor {
         concat(parts, data_type)
     }
 
-    /// Values `range` of a 2.1/2.2 column without lists or structs.
+    /// Values `range` of a 2.1/2.2 column without structs or nested lists.
     async fn read_structural(
         &mut self,
         io: &PageIo,
@@ -363,8 +363,8 @@ impl FieldCursor {
             return Err(Error::UnsupportedVersion {
                 version: "2.1/2.2".to_string(),
                 reason: format!(
-                    "column `{}` has type {}; lancer reads 2.1/2.2 columns without lists or \
-                     structs so far (project other columns to read them)",
+                    "column `{}` has type {}; lancer reads 2.1/2.2 columns without structs or \
+                     nested lists so far (project other columns to read them)",
                     field.name(),
                     field.data_type()
                 ),

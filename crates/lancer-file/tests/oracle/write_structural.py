@@ -1,5 +1,5 @@
 """Writes Lance 2.1 and 2.2 files with pylance that exercise every page layout and
-compression pylance 14 uses for columns without lists or structs.
+compression pylance 14 uses for columns without structs or nested lists.
 
 usage: write_structural.py DIR
 
@@ -61,6 +61,20 @@ def cases():
     strings = pa.table({"a": pa.array([f"text {i % 97} {i}" for i in range(n)])})
     yield "strings_zstd", with_meta(strings, "a", "lance-encoding:compression", "zstd")
     yield "many_pages", pa.table({"a": pa.array(np.arange(300_000, dtype=np.int64)), "s": pa.array([f"s{i}" for i in range(300_000)])})
+    def lists(i):
+        if i % 11 == 0:
+            return None
+        if i % 7 == 0:
+            return []
+        return [None if (i + j) % 5 == 0 else i * 10 + j for j in range(i % 4 + 1)]
+
+    yield "list_ints", pa.table({"l": pa.array([lists(i) for i in range(n)], pa.list_(pa.int32()))})
+    yield "list_ints_valid", pa.table({"l": pa.array([list(range(i % 5 + 1)) for i in range(n)], pa.large_list(pa.int64()))})
+    yield "list_strings", pa.table({"l": pa.array([None if i % 13 == 0 else [f"s{i}-{j}" for j in range(i % 3)] for i in range(n)], pa.large_list(pa.utf8()))})
+    yield "list_long_strings", pa.table({"l": pa.array([None if i % 9 == 0 else [("w%d" % i) * 80] * (i % 3) for i in range(600)], pa.list_(pa.utf8()))})
+    yield "list_constant", pa.table({"l": pa.array([[5, 5]] * 1000, pa.list_(pa.int32()))})
+    yield "list_null_items", pa.table({"l": pa.array([[None, None] if i % 3 else ([] if i % 2 else None) for i in range(900)], pa.list_(pa.int32()))})
+    yield "list_vectors", pa.table({"l": pa.array([[[float(i)] * 4] * (i % 3) for i in range(3000)], pa.list_(pa.list_(pa.float32(), 4)))})
     yield "zero_rows", pa.table({"a": pa.array([], pa.int32()), "b": pa.array([], pa.utf8())})
 
 
