@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use lancer_commit::DatasetStore;
 use lancer_file::{FileReader, FileVersion, LanceSchema};
 use lancer_table::naming::DATA_DIR;
-use lancer_table::{DataFile, Fragment, Manifest, Operation, Transaction};
+use lancer_table::{CommitInfo, DataFile, Fragment, Operation, Transaction};
 use object_store::{ObjectStoreExt, path::Path};
 
 use crate::error::{Error, Result};
@@ -30,6 +30,17 @@ pub(crate) async fn validate(store: &DatasetStore, transaction: &mut Transaction
         },
     };
     let base = base.as_deref();
+    if let (Operation::Merge { .. }, Some(base)) = (&transaction.operation, base) {
+        // The commit applies lancer-table's Merge rules (every fragment listed, row counts
+        // kept); applying them to the read version first refuses a bad Merge before any data
+        // file is opened.
+        let info = CommitInfo {
+            version: base.version + 1,
+            timestamp: Default::default(),
+            restored: None,
+        };
+        lancer_table::next_manifest(Some(base), transaction, info)?;
+    }
     match &mut transaction.operation {
         Operation::Append { fragments } => {
             // Without a base version the commit refuses the Append; nothing to check here.
@@ -64,9 +75,6 @@ pub(crate) async fn validate(store: &DatasetStore, transaction: &mut Transaction
         Operation::Merge {
             fragments, schema, ..
         } => {
-            if let Some(base) = base {
-                check_merge_covers(base, fragments)?;
-            }
             let existing: HashSet<i32> = base
                 .map(|m| m.schema.field_ids().into_iter().collect())
                 .unwrap_or_default();
@@ -129,39 +137,6 @@ fn label(position: usize, fragment: &Fragment) -> String {
     } else {
         fragment.id.to_string()
     }
-}
-
-/// A Merge lists every fragment of the version it was built on, with the same row counts.
-fn check_merge_covers(base: &Manifest, fragments: &[Fragment]) -> Result<()> {
-    let given: HashMap<u64, &Fragment> = fragments.iter().map(|f| (f.id, f)).collect();
-    let missing: Vec<u64> = base
-        .fragments
-        .iter()
-        .map(|f| f.id)
-        .filter(|id| !given.contains_key(id))
-        .collect();
-    if !missing.is_empty() {
-        return Err(Error::InvalidInput(format!(
-            "a Merge must list every fragment of version {}; missing fragment ids {missing:?}",
-            base.version
-        )));
-    }
-    let changed: Vec<u64> = base
-        .fragments
-        .iter()
-        .filter(|old| {
-            let new = given[&old.id];
-            matches!((old.physical_rows, new.physical_rows), (Some(a), Some(b)) if a != b)
-        })
-        .map(|f| f.id)
-        .collect();
-    if !changed.is_empty() {
-        return Err(Error::InvalidInput(format!(
-            "a Merge must keep every fragment's row count; fragment ids {changed:?} differ from version {}",
-            base.version
-        )));
-    }
-    Ok(())
 }
 
 /// Opens every new data file of `fragment` (those not in `known_paths`) and checks it.

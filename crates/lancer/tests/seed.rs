@@ -160,16 +160,7 @@ async fn merge_columns_crosses_over() {
     let dir = tempfile::tempdir().unwrap();
     // pylance adds a column to a dataset lancer made...
     let ours = uri(&dir, "lancer_made");
-    let w = worker(&ours, &[1, 2, 3], &["a", "bb", "ccc"]).await;
-    let schema = LanceSchema::from_arrow(&seed_schema()).unwrap();
-    Dataset::commit(
-        &ours,
-        Operation::overwrite(w, schema),
-        0,
-        &CommitParams::default(),
-    )
-    .await
-    .unwrap();
+    create(&ours, &[1, 2, 3], &["a", "bb", "ccc"]).await;
     assert_eq!(run_json(&python, "merge_pylance.py", &[&ours]), 2);
     let (columns, rows) = lancer_view(&ours, 2).await;
     assert_eq!(columns, vec!["a", "b", "b_len"]);

@@ -17,16 +17,7 @@ use lancer_testkit::oracle;
 
 async fn created(dir: &tempfile::TempDir) -> String {
     let uri = dir.path().join("ds").to_str().unwrap().to_string();
-    let w = worker(&uri, &[1, 2, 3], &["x", "y", "z"]).await;
-    let schema = LanceSchema::from_arrow(&seed_schema()).unwrap();
-    Dataset::commit(
-        &uri,
-        Operation::overwrite(w, schema),
-        0,
-        &CommitParams::default(),
-    )
-    .await
-    .unwrap();
+    create(&uri, &[1, 2, 3], &["x", "y", "z"]).await;
     uri
 }
 

@@ -102,7 +102,7 @@ pub(crate) fn decode(encoding: &CompressiveEncoding, input: Input<'_>, n: usize)
                 None => return Err(missing("variable-width values")),
             };
             match input {
-                Input::Chunk(buffers) => variable_chunk(first(buffers)?, offset_bits, n),
+                Input::Chunk(_) => variable_chunk(input.first()?, offset_bits, n),
                 Input::Block(block) => variable_block(block, offset_bits, n),
             }
         }
@@ -182,7 +182,7 @@ pub(crate) fn decode(encoding: &CompressiveEncoding, input: Input<'_>, n: usize)
             let (item_validity, rest) = match (list.has_validity, input) {
                 (false, input) => (None, input),
                 (true, Input::Chunk(buffers)) => {
-                    let bitmap = first(buffers)?;
+                    let bitmap = input.first()?;
                     if bitmap.len() < items_count.div_ceil(8) {
                         return Err(corrupt("fixed-size list validity is cut short"));
                     }
@@ -240,13 +240,6 @@ pub(crate) fn to_indices(values: Values) -> Result<Vec<u64>> {
             .collect()),
         _ => Err(corrupt("dictionary indices that are not integers")),
     }
-}
-
-fn first<'a>(buffers: &[&'a [u8]]) -> Result<&'a [u8]> {
-    buffers
-        .first()
-        .copied()
-        .ok_or_else(|| corrupt("a chunk is missing a value buffer"))
 }
 
 fn flat_values(buffer: &[u8], bits: u64, n: usize) -> Result<Values> {

@@ -236,44 +236,51 @@ impl ColumnCursor {
         for (page, local) in self.pages_for(&range) {
             let array = match &self.decoded {
                 Some((decoded, array)) if *decoded == page => array.clone(),
-                _ => {
-                    let buffers = self.buffers(io, page).await?;
-                    let info = &self.info.pages[page];
-                    let PageEncoding::Structural(layout) = &info.encoding else {
-                        return Err(corrupt(format!(
-                            "column `{}` page {page} is not a 2.1/2.2 page",
-                            self.path
-                        )));
-                    };
-                    let (layout, rows, data_type) =
-                        (layout.clone(), info.num_values, data_type.clone());
-                    let decode = move || {
-                        let source = lancer_encoding::StructuralPage {
-                            layout: &layout,
-                            buffers: &buffers,
-                            num_rows: rows,
-                        };
-                        lancer_encoding::decode_structural_page(source, &data_type)
-                    };
-                    // A whole page is real CPU work: off the async threads, so the columns
-                    // of a file decode in parallel.
-                    let decoded = match tokio::runtime::Handle::try_current() {
-                        Ok(runtime) => runtime
-                            .spawn_blocking(decode)
-                            .await
-                            .map_err(|e| corrupt(format!("page decoding stopped: {e}")))?,
-                        Err(_) => decode(),
-                    };
-                    let array = decoded.map_err(|e| self.column_error(e))?;
-                    // The page is decoded: its raw buffers are no longer needed.
-                    self.loaded = None;
-                    self.decoded = Some((page, array.clone()));
-                    array
-                }
+                _ => self.decode_structural(io, page, data_type).await?,
             };
             parts.push(array.slice(local.start, local.len()));
         }
         concat(parts, data_type)
+    }
+
+    /// Decodes 2.1/2.2 page `page` whole and keeps it for the next reads.
+    async fn decode_structural(
+        &mut self,
+        io: &PageIo,
+        page: usize,
+        data_type: &DataType,
+    ) -> Result<ArrayRef> {
+        let buffers = self.buffers(io, page).await?;
+        let info = &self.info.pages[page];
+        let PageEncoding::Structural(layout) = &info.encoding else {
+            return Err(corrupt(format!(
+                "column `{}` page {page} is not a 2.1/2.2 page",
+                self.path
+            )));
+        };
+        let (layout, rows, data_type) = (layout.clone(), info.num_values, data_type.clone());
+        let decode = move || {
+            let source = lancer_encoding::StructuralPage {
+                layout: &layout,
+                buffers: &buffers,
+                num_rows: rows,
+            };
+            lancer_encoding::decode_structural_page(source, &data_type)
+        };
+        // A whole page is real CPU work: off the async threads, so the columns of a file
+        // decode in parallel.
+        let decoded = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime
+                .spawn_blocking(decode)
+                .await
+                .map_err(|e| corrupt(format!("page decoding stopped: {e}")))?,
+            Err(_) => decode(),
+        };
+        let array = decoded.map_err(|e| self.column_error(e))?;
+        // The page is decoded: its raw buffers are no longer needed.
+        self.loaded = None;
+        self.decoded = Some((page, array.clone()));
+        Ok(array)
     }
 
     /// Absolute item offsets (and validity) of lists `range`.

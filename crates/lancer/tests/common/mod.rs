@@ -41,6 +41,20 @@ pub async fn worker(uri: &str, a: &[i32], b: &[&str]) -> Vec<Fragment> {
         .unwrap()
 }
 
+/// Creates the dataset at `uri` (version 1) from one worker's rows.
+pub async fn create(uri: &str, a: &[i32], b: &[&str]) -> Dataset {
+    let fragments = worker(uri, a, b).await;
+    let schema = LanceSchema::from_arrow(&seed_schema()).unwrap();
+    Dataset::commit(
+        uri,
+        Operation::overwrite(fragments, schema),
+        0,
+        &CommitParams::default(),
+    )
+    .await
+    .unwrap()
+}
+
 /// The seed flow by lancer: versions 1 (create from two workers), 2 (append), 3 (b_len).
 pub async fn lancer_seed(uri: &str) -> Dataset {
     let w1 = worker(uri, &[1, 2, 3], &["x", "y", "z"]).await;
