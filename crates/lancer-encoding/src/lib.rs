@@ -52,4 +52,7 @@ pub use decode::{
 pub use encode::{encode_list_offsets, encode_struct_header, encode_values};
 pub use error::{Error, Result};
 pub use page::{EncodedPage, PageBuffer, arrow_to_bytes};
-pub use structural::{StructuralPage, decode_structural_page, structural_type_supported};
+pub use structural::{
+    StructuralPage, decode_structural_page, join_leaves, leaf_count, leaf_types,
+    structural_type_supported,
+};

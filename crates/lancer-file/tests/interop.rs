@@ -3,8 +3,7 @@
 //! lancer writes each case and pylance must read it back exactly (tests/oracle/check_files.py);
 //! pylance writes each case (tests/oracle/write_files.py) and lancer must read it back exactly,
 //! from stand-alone files and from the data files of a pylance dataset. Files of versions
-//! 2.1 and 2.2 must read back exactly for columns without structs or nested lists, and refuse the
-//! others clearly.
+//! 2.1 and 2.2 must read back exactly too: whole, per column and by row range.
 
 use std::fs;
 use std::path::Path as FsPath;
@@ -167,8 +166,8 @@ async fn lancer_reads_what_pylance_writes() {
             assert_batches_equal(&got, &expected, &format!("{} dataset", case.name));
         }
 
-        // Files of versions 2.1 and 2.2: every column without structs or nested lists reads back
-        // exactly (whole, per column, a row range); the others are refused by name.
+        // Files of versions 2.1 and 2.2: every column reads back exactly (the whole file, each
+        // column, a row range of each column).
         for (suffix, version) in [("v2_1", FileVersion::V2_1), ("v2_2", FileVersion::V2_2)] {
             let file = format!("{}.{suffix}.lance", case.name);
             let path = Path::from(file.clone());
@@ -183,24 +182,9 @@ async fn lancer_reads_what_pylance_writes() {
                 expected.schema().fields(),
                 "{path} schema"
             );
-            let (flat, nested): (Vec<_>, Vec<_>) = expected
-                .schema()
-                .fields()
-                .iter()
-                .cloned()
-                .partition(|f| lancer_encoding::structural_type_supported(f.data_type()));
-            if !nested.is_empty() {
-                let message = reader
-                    .read_stream(ReadOptions::default())
-                    .err()
-                    .expect("nested columns refused")
-                    .to_string();
-                assert!(
-                    message.contains("without structs or nested lists"),
-                    "{message}"
-                );
-            }
-            for field in &flat {
+            let whole = read(store.clone(), &file, ReadOptions::default()).await;
+            assert_batches_equal(&whole, &expected, &file);
+            for field in expected.schema().fields() {
                 let index = expected.schema().index_of(field.name()).unwrap();
                 let want = expected.project(&[index]).unwrap();
                 let names = Projection::Names(vec![field.name().clone()]);

@@ -1,5 +1,5 @@
 //! Lance file versions 2.1 and 2.2 written by pylance 14.0.2, read by lancer: every page
-//! layout and compression pylance uses for columns without structs or nested lists
+//! layout and compression pylance uses, flat and under structs, nested lists and maps
 //! (tests/oracle/write_structural.py), whole, by column and by row range.
 
 use std::collections::BTreeSet;
@@ -62,6 +62,19 @@ fn encoding_names(encoding: &CompressiveEncoding, names: &mut BTreeSet<String>) 
 
 fn page_names(layout: &[u8], names: &mut BTreeSet<String>) {
     let layout = PageLayout::decode(layout).unwrap().layout.unwrap();
+    let layers = match &layout {
+        Layout::MiniBlock(mini) => &mini.layers,
+        Layout::FullZip(zip) => &zip.layers,
+        Layout::Constant(constant) => &constant.layers,
+        Layout::Blob(blob) => &blob.layers,
+    };
+    // Layer kinds 1 and 3 are items (values and structs); 2, 4, 5 and 6 are lists.
+    if layers.iter().skip(1).any(|l| matches!(l, 1 | 3)) {
+        names.insert("struct layer".into());
+    }
+    if layers.iter().filter(|l| matches!(l, 2 | 4 | 5 | 6)).count() > 1 {
+        names.insert("two list layers".into());
+    }
     let encodings: Vec<&CompressiveEncoding> = match &layout {
         Layout::MiniBlock(mini) => {
             names.insert("MiniBlockLayout".into());
@@ -127,6 +140,11 @@ async fn lancer_reads_pylance_2_1_and_2_2_files() {
         let n = want.num_rows() as u64;
         for (suffix, version) in [("v2_1", FileVersion::V2_1), ("v2_2", FileVersion::V2_2)] {
             let file = format!("{case}.{suffix}.lance");
+            if case.starts_with("map") && version == FileVersion::V2_1 {
+                // Maps need 2.2: the script writes no 2.1 file for them.
+                assert!(!dir.path().join(&file).exists(), "{file}");
+                continue;
+            }
             let reader = FileReader::open(store.clone(), &Path::from(file.clone()))
                 .await
                 .unwrap();
@@ -191,6 +209,8 @@ async fn lancer_reads_pylance_2_1_and_2_2_files() {
         "MiniBlock lists",
         "FullZip lists",
         "Constant lists",
+        "struct layer",
+        "two list layers",
     ] {
         assert!(
             names.contains(wanted),

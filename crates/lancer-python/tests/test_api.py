@@ -295,9 +295,9 @@ def test_pylance_default_datasets_are_read_not_written(workdir):
     lists = pa.table({"l": [[1], None, [], [2, 3]]})
     pylance.write_dataset(lists, "./lists")
     assert lancer.dataset("./lists").to_table() == lists
-    pylance.write_dataset(pa.table({"s": [{"x": 1}, {"x": 2}]}), "./nested")
-    with pytest.raises(NotImplementedError, match="without structs or nested lists"):
-        lancer.dataset("./nested").to_table()
+    nested = pa.table({"s": [{"x": 1, "l": [[1], []]}, None, {"x": None, "l": None}]})
+    pylance.write_dataset(nested, "./nested")
+    assert lancer.dataset("./nested").to_table() == nested
 
 
 def test_scans_stream(workdir):

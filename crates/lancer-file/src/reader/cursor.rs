@@ -225,7 +225,7 @@ impl ColumnCursor {
         concat(parts, data_type)
     }
 
-    /// Values `range` of a 2.1/2.2 column without structs or nested lists.
+    /// Rows `range` of a 2.1/2.2 column, as its single-leaf type.
     async fn read_structural(
         &mut self,
         io: &PageIo,
@@ -339,9 +339,9 @@ pub(crate) enum FieldCursor {
         column: ColumnCursor,
         data_type: DataType,
     },
-    /// A field of a 2.1/2.2 file (one leaf column; nested fields are refused).
+    /// A field of a 2.1/2.2 file: one column per leaf, each read as its single-leaf type.
     Structural {
-        column: ColumnCursor,
+        leaves: Vec<(ColumnCursor, DataType)>,
         data_type: DataType,
     },
     Struct {
@@ -358,34 +358,43 @@ pub(crate) enum FieldCursor {
 }
 
 impl FieldCursor {
-    /// Builds the cursor of a top-level field of a 2.1/2.2 file, whose (only) column is
-    /// `column`.
+    /// Builds the cursor of a top-level field of a 2.1/2.2 file, whose leaves' columns
+    /// start at `first`.
     pub(crate) fn structural(
         field: &Field,
         columns: &[Arc<ColumnInfo>],
-        column: usize,
+        first: usize,
         expected: u64,
     ) -> Result<Self> {
         if !lancer_encoding::structural_type_supported(field.data_type()) {
             return Err(Error::UnsupportedVersion {
                 version: "2.1/2.2".to_string(),
                 reason: format!(
-                    "column `{}` has type {}; lancer reads 2.1/2.2 columns without structs or \
-                     nested lists so far (project other columns to read them)",
+                    "column `{}` has type {}, which lancer does not read from 2.1/2.2 files \
+                     (project other columns to read them)",
                     field.name(),
                     field.data_type()
                 ),
             });
         }
-        let info = columns.get(column).cloned().ok_or_else(|| {
-            corrupt(format!(
-                "field `{}` needs column {column}, the file has {}",
-                field.name(),
-                columns.len()
-            ))
-        })?;
+        let leaves = lancer_encoding::leaf_types(field.data_type())
+            .into_iter()
+            .enumerate()
+            .map(|(i, leaf_type)| {
+                let column = first + i;
+                let info = columns.get(column).cloned().ok_or_else(|| {
+                    corrupt(format!(
+                        "field `{}` needs column {column}, the file has {}",
+                        field.name(),
+                        columns.len()
+                    ))
+                })?;
+                let cursor = ColumnCursor::new(column, field.name().clone(), info, expected)?;
+                Ok((cursor, leaf_type))
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(FieldCursor::Structural {
-            column: ColumnCursor::new(column, field.name().clone(), info, expected)?,
+            leaves,
             data_type: field.data_type().clone(),
         })
     }
@@ -488,8 +497,21 @@ impl FieldCursor {
                 FieldCursor::Values { column, data_type } => {
                     column.read_values(io, range, data_type).await
                 }
-                FieldCursor::Structural { column, data_type } => {
-                    column.read_structural(io, range, data_type).await
+                FieldCursor::Structural { leaves, data_type } => {
+                    let parts = try_join_all(
+                        leaves
+                            .iter_mut()
+                            .map(|(column, leaf)| column.read_structural(io, range.clone(), leaf)),
+                    )
+                    .await?;
+                    let path = leaves
+                        .first()
+                        .map(|(c, _)| c.path.clone())
+                        .unwrap_or_default();
+                    lancer_encoding::join_leaves(data_type, parts).map_err(|source| Error::Column {
+                        column: path,
+                        source,
+                    })
                 }
                 FieldCursor::Struct {
                     field,
@@ -537,8 +559,11 @@ impl FieldCursor {
     /// its columns do not prefetch pages beyond it.
     pub(crate) fn set_limit(&mut self, limit: u64) {
         match self {
-            FieldCursor::Values { column, .. } | FieldCursor::Structural { column, .. } => {
-                column.limit = limit
+            FieldCursor::Values { column, .. } => column.limit = limit,
+            FieldCursor::Structural { leaves, .. } => {
+                for (column, _) in leaves {
+                    column.limit = limit;
+                }
             }
             FieldCursor::Struct {
                 header, children, ..
@@ -555,9 +580,8 @@ impl FieldCursor {
     /// The column index of the field's first column.
     pub(crate) fn first_column(&self) -> usize {
         match self {
-            FieldCursor::Values { column, .. } | FieldCursor::Structural { column, .. } => {
-                column.column
-            }
+            FieldCursor::Values { column, .. } => column.column,
+            FieldCursor::Structural { leaves, .. } => leaves.first().map_or(0, |(c, _)| c.column),
             FieldCursor::Struct { header, .. } => header.column,
             FieldCursor::List { offsets, .. } => offsets.column,
         }

@@ -7,7 +7,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::{RecordBatch, RecordBatchOptions};
-use arrow_schema::{DataType, Schema, SchemaRef};
+use arrow_schema::{Schema, SchemaRef};
 use futures::future::try_join_all;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use object_store::path::Path;
@@ -245,7 +245,7 @@ impl FileReader {
             first_columns.push(next);
             next += match self.metadata.version {
                 FileVersion::V2_0 => lancer_encoding::column_count(field.data_type()),
-                _ => leaf_count(field.data_type()),
+                _ => lancer_encoding::leaf_count(field.data_type()),
             };
         }
         if self.metadata.version == FileVersion::V2_0 && next > self.columns.len() {
@@ -378,17 +378,5 @@ impl FileReader {
         let batches: Vec<RecordBatch> = self.read_stream(options)?.try_collect().await?;
         arrow_select::concat::concat_batches(&schema, &batches)
             .map_err(|e| Error::Corrupt(format!("cannot join batches: {e}")).in_file(&self.io.path))
-    }
-}
-
-/// Columns a field has in a 2.1/2.2 file: one per leaf (structs, lists and maps have none of
-/// their own; a fixed-size list is one leaf).
-fn leaf_count(data_type: &DataType) -> usize {
-    match data_type {
-        DataType::Struct(children) => children.iter().map(|c| leaf_count(c.data_type())).sum(),
-        DataType::List(item) | DataType::LargeList(item) | DataType::Map(item, _) => {
-            leaf_count(item.data_type())
-        }
-        _ => 1,
     }
 }
