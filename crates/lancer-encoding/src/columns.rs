@@ -49,7 +49,22 @@ pub fn column_count(data_type: &DataType) -> usize {
 /// Checks that a field (recursively) can be written to a Lance 2.0 file, naming the column
 /// and the type when it cannot.
 pub fn check_writable(field: &Field) -> Result<()> {
-    check_type(field.name(), field.data_type())
+    check_type(field.name(), field.data_type(), Target::V2_0)
+}
+
+/// Checks that a field (recursively) can be written to a Lance 2.1 file, or a 2.2 file
+/// when `maps` (maps exist from 2.2 on), naming the column and the type when it cannot.
+pub fn check_structural_writable(field: &Field, maps: bool) -> Result<()> {
+    let target = if maps { Target::V2_2 } else { Target::V2_1 };
+    check_type(field.name(), field.data_type(), target)
+}
+
+/// The file version a type is checked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    V2_0,
+    V2_1,
+    V2_2,
 }
 
 fn unsupported(column: &str, data_type: &DataType, reason: &str) -> Error {
@@ -60,7 +75,7 @@ fn unsupported(column: &str, data_type: &DataType, reason: &str) -> Error {
     }
 }
 
-fn check_type(path: &str, data_type: &DataType) -> Result<()> {
+fn check_type(path: &str, data_type: &DataType, target: Target) -> Result<()> {
     use DataType::*;
     match data_type {
         Null
@@ -92,16 +107,27 @@ fn check_type(path: &str, data_type: &DataType) -> Result<()> {
         Utf8View | BinaryView => Err(unsupported(
             path,
             data_type,
-            "view types are not part of the 2.0 format; cast to utf8/binary first",
+            "view types are not stored by Lance files; cast to utf8/binary first",
         )),
         Struct(children) => {
+            if children.is_empty() && target != Target::V2_0 {
+                return Err(unsupported(
+                    path,
+                    data_type,
+                    "a struct without fields has no column in Lance 2.1/2.2 files",
+                ));
+            }
             for child in children {
-                check_type(&format!("{path}.{}", child.name()), child.data_type())?;
+                check_type(
+                    &format!("{path}.{}", child.name()),
+                    child.data_type(),
+                    target,
+                )?;
             }
             Ok(())
         }
         List(item) | LargeList(item) => {
-            check_type(&format!("{path}.{}", item.name()), item.data_type())
+            check_type(&format!("{path}.{}", item.name()), item.data_type(), target)
         }
         FixedSizeList(item, size) => {
             if *size < 0 {
@@ -136,6 +162,11 @@ fn check_type(path: &str, data_type: &DataType) -> Result<()> {
             }
             Ok(())
         }
+        Map(entries, _) if target == Target::V2_2 => check_type(
+            &format!("{path}.{}", entries.name()),
+            entries.data_type(),
+            target,
+        ),
         Map(_, _) => Err(unsupported(path, data_type, "maps need file version 2.2")),
         Union(_, _) => Err(unsupported(
             path,

@@ -7,10 +7,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The column's Arrow type has no Lance 2.0 representation.
-    #[error(
-        "column `{column}` has type {data_type}, which a Lance 2.0 file cannot store: {reason}"
-    )]
+    /// The column's Arrow type cannot be stored in the file version being written.
+    #[error("column `{column}` has type {data_type}, which lancer cannot store: {reason}")]
     UnsupportedType {
         /// Dotted path of the column.
         column: String,

@@ -42,8 +42,8 @@ pub mod proto21;
 mod structural;
 
 pub use columns::{
-    ColumnKind, ColumnSlice, check_writable, column_count, column_kinds, compact,
-    fixed_width_bytes, shred,
+    ColumnKind, ColumnSlice, check_structural_writable, check_writable, column_count, column_kinds,
+    compact, fixed_width_bytes, shred,
 };
 pub use decode::{
     ListSlice, MAX_NULL_VALUES_PER_DECODE, PageSource, assemble_list, assemble_struct,
@@ -53,6 +53,7 @@ pub use encode::{encode_list_offsets, encode_struct_header, encode_values};
 pub use error::{Error, Result};
 pub use page::{EncodedPage, PageBuffer, arrow_to_bytes};
 pub use structural::{
-    StructuralPage, decode_structural_page, join_leaves, leaf_count, leaf_types,
-    structural_type_supported,
+    StructuralEncodedPage, StructuralPage, StructuralVersion, decode_structural_page,
+    encode_structural_pages, join_leaves, leaf_array, leaf_count, leaf_types,
+    structural_bytes_estimate, structural_type_supported,
 };

@@ -12,7 +12,9 @@ use lancer_encoding::proto21::compressive_encoding::Compression;
 use lancer_encoding::proto21::page_layout::Layout;
 use lancer_encoding::proto21::{CompressiveEncoding, PageLayout};
 use lancer_file::format::PageEncoding;
-use lancer_file::{FileReader, FileVersion, Projection, ReadOptions};
+use lancer_file::{
+    FileReader, FileVersion, FileWriter, FileWriterOptions, LanceSchema, Projection, ReadOptions,
+};
 use lancer_testkit::{compare::assert_batches_equal, oracle};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
@@ -217,4 +219,124 @@ async fn lancer_reads_pylance_2_1_and_2_2_files() {
             "no page used {wanted}; seen {names:?}"
         );
     }
+}
+
+/// Names of the layouts and encodings of every page of `reader`'s file.
+fn file_names(reader: &FileReader, names: &mut BTreeSet<String>) {
+    for column in &reader.metadata().columns {
+        for page in &column.pages {
+            let PageEncoding::Structural(layout) = &page.encoding else {
+                panic!("a page that is not a 2.1/2.2 layout");
+            };
+            page_names(layout, names);
+        }
+    }
+}
+
+/// lancer writes the same tables as 2.1 and 2.2 files; pylance must read them back exactly
+/// (whole, per column, a range and a take), lancer too, and together they must use every
+/// layout and the compressions lancer implements. Prints lancer's file size next to
+/// pylance's for each case.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pylance_reads_lancer_2_1_and_2_2_files_of_every_shape() {
+    let Some(python) = oracle::python("pylance_reads_lancer_2_1_and_2_2_files_of_every_shape")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let script = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/write_structural.py");
+    oracle::run_script(&python, &script, &[&dir.path()]);
+    let mut cases: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().into_string().ok())
+        .filter_map(|name| name.strip_suffix(".arrow").map(str::to_string))
+        .collect();
+    cases.sort();
+    let check = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/check_files.py");
+    let mut report = String::from("case version pylance_bytes lancer_bytes ratio\n");
+    for (suffix, version) in [("v2_1", FileVersion::V2_1), ("v2_2", FileVersion::V2_2)] {
+        let out = dir.path().join(format!("lancer_{suffix}"));
+        fs::create_dir_all(&out).unwrap();
+        let store = Arc::new(LocalFileSystem::new_with_prefix(&out).unwrap());
+        let mut names = BTreeSet::new();
+        for case in &cases {
+            if case.starts_with("map") && version == FileVersion::V2_1 {
+                continue;
+            }
+            let want = expected(dir.path(), case);
+            let schema = LanceSchema::from_arrow(&want.schema()).unwrap();
+            // The cases spanning several pages in pylance's files get small pages here too.
+            let options = FileWriterOptions::default().with_version(version);
+            let options = if case == "many_pages" {
+                options.with_page_bytes(64 * 1024)
+            } else {
+                options
+            };
+            let file = format!("{case}.lance");
+            let mut writer =
+                FileWriter::try_new(store.clone(), Path::from(file.clone()), schema, options)
+                    .unwrap();
+            for start in (0..want.num_rows()).step_by(8192) {
+                let len = 8192.min(want.num_rows() - start);
+                writer.write_batch(&want.slice(start, len)).await.unwrap();
+            }
+            if want.num_rows() == 0 {
+                writer.write_batch(&want).await.unwrap();
+            }
+            let written = writer.finish().await.unwrap();
+            let reader = FileReader::open(store.clone(), &Path::from(file.clone()))
+                .await
+                .unwrap();
+            assert_eq!(reader.version(), version);
+            file_names(&reader, &mut names);
+            let all = reader.read_all(ReadOptions::default()).await.unwrap();
+            assert_batches_equal(&all, &want, &format!("lancer's {file} {version}"));
+            let theirs = fs::metadata(dir.path().join(format!("{case}.{suffix}.lance")))
+                .unwrap()
+                .len();
+            report.push_str(&format!(
+                "{case} {version} {theirs} {} {:.2}\n",
+                written.size_bytes,
+                written.size_bytes as f64 / theirs as f64
+            ));
+            fs::copy(
+                dir.path().join(format!("{case}.arrow")),
+                out.join(format!("{case}.arrow")),
+            )
+            .unwrap();
+        }
+        let (major, minor) = version.footer_numbers();
+        let footer = format!("{major}.{minor}");
+        let output = oracle::run_script(&python, &check, &[&out, &footer]);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("read back exactly by pylance"), "{stdout}");
+        println!("{version}: lancer used {names:?}");
+        let mut wanted = vec![
+            "MiniBlockLayout",
+            "FullZipLayout",
+            "ConstantLayout",
+            "MiniBlock dictionary",
+            "Flat",
+            "InlineBitpacking",
+            "OutOfLineBitpacking",
+            "Variable",
+            "Rle",
+            "FixedSizeList",
+            "MiniBlock lists",
+            "FullZip lists",
+            "Constant lists",
+            "struct layer",
+            "two list layers",
+        ];
+        if version == FileVersion::V2_2 {
+            wanted.extend(["ConstantLayout inline", "General"]);
+        }
+        for wanted in wanted {
+            assert!(
+                names.contains(wanted),
+                "lancer's {version} files never used {wanted}; seen {names:?}"
+            );
+        }
+    }
+    println!("{report}");
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
-use arrow_schema::{DataType, Field, Schema};
+use arrow_schema::{DataType, Field, Fields, Schema};
 
 use crate::random::{Shape, every_type, item, random_batch};
 
@@ -153,6 +153,92 @@ pub fn all() -> Vec<Case> {
         "zero_rows",
         vec![RecordBatch::new_empty(Arc::new(zero))],
     ));
+    cases
+}
+
+/// Cases only Lance 2.1 and 2.2 files store: null structs at every depth, and (with `maps`,
+/// for 2.2) maps.
+pub fn structural_only(maps: bool) -> Vec<Case> {
+    use DataType::*;
+    let point = Fields::from(vec![
+        Field::new("x", Int32, true),
+        Field::new("y", Utf8, true),
+    ]);
+    let mut fields = vec![
+        Field::new("struct_nulls", Struct(point.clone()), true),
+        Field::new(
+            "nested_struct_nulls",
+            Struct(Fields::from(vec![
+                Field::new(
+                    "inner",
+                    Struct(Fields::from(vec![Field::new("b", Int64, false)])),
+                    true,
+                ),
+                Field::new("d", List(item(Int16)), true),
+                Field::new("v", FixedSizeList(item(Float32), 2), true),
+            ])),
+            true,
+        ),
+        Field::new(
+            "list_of_null_structs",
+            List(item(Struct(point.clone()))),
+            true,
+        ),
+        Field::new(
+            "struct_of_lists_of_lists",
+            Struct(Fields::from(vec![Field::new(
+                "ll",
+                LargeList(item(List(item(Utf8)))),
+                true,
+            )])),
+            true,
+        ),
+    ];
+    if maps {
+        let entries = |key: DataType, value: DataType| {
+            Arc::new(Field::new(
+                "entries",
+                Struct(Fields::from(vec![
+                    Field::new("key", key, false),
+                    Field::new("value", value, true),
+                ])),
+                false,
+            ))
+        };
+        fields.push(Field::new(
+            "map_utf8_int32",
+            Map(entries(Utf8, Int32), false),
+            true,
+        ));
+        fields.push(Field::new(
+            "map_int64_struct",
+            Map(entries(Int64, Struct(point)), false),
+            true,
+        ));
+    }
+    let shape = Shape {
+        struct_null_density: 0.25,
+        ..Shape::default()
+    };
+    let mut cases: Vec<Case> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, field)| {
+            Case::new(
+                field.name().clone(),
+                vec![random_batch(
+                    500 + i as u64,
+                    std::slice::from_ref(field),
+                    300,
+                    &shape,
+                )],
+            )
+        })
+        .collect();
+    let batches = (0..3)
+        .map(|s| random_batch(600 + s, &fields, 150 + 40 * s as usize, &shape))
+        .collect();
+    cases.push(Case::new("structural_batches", batches));
     cases
 }
 

@@ -49,6 +49,9 @@ pub struct Shape {
     pub max_list: usize,
     /// Distinct values in a generated dictionary.
     pub dictionary_size: usize,
+    /// Probability that a struct of a nullable field is null (Lance 2.0 cannot store null
+    /// structs, so 0 by default).
+    pub struct_null_density: f64,
 }
 
 impl Default for Shape {
@@ -58,6 +61,7 @@ impl Default for Shape {
             max_string: 24,
             max_list: 5,
             dictionary_size: 7,
+            struct_null_density: 0.0,
         }
     }
 }
@@ -258,13 +262,55 @@ pub fn random_array(rng: &mut Rng, field: &Field, len: usize, shape: &Shape) -> 
         List(item) => list::<i32>(rng, item, len, nulls, shape),
         LargeList(item) => list::<i64>(rng, item, len, nulls, shape),
         Struct(fields) => {
-            let children = fields
+            let children: Vec<ArrayRef> = fields
                 .iter()
                 .map(|f| random_array(rng, f, len, shape))
                 .collect();
+            let struct_shape = Shape {
+                null_density: shape.struct_null_density,
+                ..shape.clone()
+            };
+            let nulls = validity(rng, len, field.is_nullable(), &struct_shape);
             Arc::new(
-                StructArray::try_new_with_length(fields.clone(), children, None, len)
+                StructArray::try_new_with_length(fields.clone(), children, nulls, len)
                     .expect("valid struct"),
+            )
+        }
+        Map(entries, sorted) => {
+            let DataType::Struct(kv) = entries.data_type() else {
+                panic!("random_array: map entries must be a struct")
+            };
+            let mut offsets = vec![0i32];
+            for i in 0..len {
+                let n = if nulls.as_ref().is_some_and(|v| v.is_null(i)) {
+                    0
+                } else {
+                    rng.below(shape.max_list as u64 + 1) as i32
+                };
+                offsets.push(offsets[i] + n);
+            }
+            let total = offsets[len] as usize;
+            let keys = random_array(
+                rng,
+                &kv[0],
+                total,
+                &Shape {
+                    null_density: 0.0,
+                    ..shape.clone()
+                },
+            );
+            let values = random_array(rng, &kv[1], total, shape);
+            let entries_array =
+                StructArray::try_new(kv.clone(), vec![keys, values], None).expect("valid entries");
+            Arc::new(
+                arrow_array::MapArray::try_new(
+                    entries.clone(),
+                    OffsetBuffer::new(ScalarBuffer::from(offsets)),
+                    entries_array,
+                    nulls,
+                    *sorted,
+                )
+                .expect("valid map"),
             )
         }
         Dictionary(_, value) => {

@@ -123,41 +123,69 @@ pub(crate) fn unpack_block(block: &[u8], bits: u32, width: u32, take: usize, out
     }
 }
 
-#[cfg(test)]
-pub(crate) fn pack_block(values: &[u64], bits: u32, width: u32) -> Vec<u8> {
-    // The mirror of unpack_block, for tests: FastLanes packing of up to 1024 values.
+/// Packs up to 1024 values (zero-padded to a full block) of `bits` bits (8, 16, 32 or 64)
+/// to `width` bits each, the mirror of [`unpack_block`]; appends [`block_bytes`]`(width)`
+/// bytes to `out`. Values wider than `width` are cut to it.
+pub(crate) fn pack_block(values: &[u64], bits: u32, width: u32, out: &mut Vec<u8>) {
+    debug_assert!(values.len() <= BLOCK && width <= bits);
     let value_bytes = (bits / 8) as usize;
-    let lanes = BLOCK / bits as usize;
     let mut padded = [0u64; BLOCK];
     padded[..values.len()].copy_from_slice(values);
-    let mut words = vec![0u64; BLOCK * width as usize / bits as usize];
-    let mask = if width == 64 {
-        u64::MAX
-    } else {
-        (1u64 << width) - 1
-    };
+    let (bits, width) = (bits as usize, width as usize);
+    let lanes = BLOCK / bits;
+    let mut words = [0u64; BLOCK];
     if width > 0 {
-        for lane in 0..lanes {
-            for row in 0..bits as usize {
-                let value = padded[ORDER[row / 8] * 16 + (row % 8) * 128 + lane] & mask;
-                let bit = row * width as usize;
-                let (index, shift) = (bit / bits as usize, (bit % bits as usize) as u32);
-                words[lanes * index + lane] |= value << shift;
-                if shift + width > bits {
-                    words[lanes * (index + 1) + lane] |= value >> (bits - shift);
+        let mask = if width == 64 {
+            u64::MAX
+        } else {
+            (1u64 << width) - 1
+        };
+        for row in 0..bits {
+            let bit = row * width;
+            let (index, shift) = (bit / bits, bit % bits);
+            let source = ORDER[row / 8] * 16 + (row % 8) * 128;
+            let source = &padded[source..source + lanes];
+            {
+                let low = &mut words[lanes * index..lanes * (index + 1)];
+                for (word, value) in low.iter_mut().zip(source) {
+                    *word |= (value & mask) << shift;
+                }
+            }
+            if shift + width > bits {
+                let high = &mut words[lanes * (index + 1)..lanes * (index + 2)];
+                for (word, value) in high.iter_mut().zip(source) {
+                    *word |= (value & mask) >> (bits - shift);
                 }
             }
         }
     }
-    let word_mask = if bits == 64 {
-        u64::MAX
-    } else {
-        (1u64 << bits) - 1
-    };
-    words
-        .iter()
-        .flat_map(|w| (w & word_mask).to_le_bytes()[..value_bytes].to_vec())
-        .collect()
+    let count = lanes * width;
+    let start = out.len();
+    out.resize(start + count * value_bytes, 0);
+    let target = &mut out[start..];
+    match value_bytes {
+        1 => target
+            .iter_mut()
+            .zip(&words[..count])
+            .for_each(|(t, w)| *t = *w as u8),
+        2 => target
+            .chunks_exact_mut(2)
+            .zip(&words[..count])
+            .for_each(|(t, w)| t.copy_from_slice(&(*w as u16).to_le_bytes())),
+        4 => target
+            .chunks_exact_mut(4)
+            .zip(&words[..count])
+            .for_each(|(t, w)| t.copy_from_slice(&(*w as u32).to_le_bytes())),
+        _ => target
+            .chunks_exact_mut(8)
+            .zip(&words[..count])
+            .for_each(|(t, w)| t.copy_from_slice(&w.to_le_bytes())),
+    }
+}
+
+/// Bits needed to hold `value` (0 for 0).
+pub(crate) fn bit_width(value: u64) -> u32 {
+    64 - value.leading_zeros()
 }
 
 #[cfg(test)]
@@ -176,7 +204,8 @@ mod tests {
                 let values: Vec<u64> = (0..1000u64)
                     .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & mask)
                     .collect();
-                let block = pack_block(&values, bits, width);
+                let mut block = Vec::new();
+                pack_block(&values, bits, width, &mut block);
                 assert_eq!(block.len(), block_bytes(width));
                 let mut out = Vec::new();
                 unpack_block(&block, bits, width, values.len(), &mut out);

@@ -374,8 +374,10 @@ pub(crate) fn constant(
     shape: impl Fn() -> Values,
     scalar: impl Fn(&[u8]) -> Result<Values>,
 ) -> Result<Option<Decoded>> {
-    // Levels, when present, are whole-page buffers: raw u16 in 2.1, compressed (with their
-    // counts in the layout) in 2.2.
+    // A page holds a value when it is inline or in a buffer of its own: then the buffers are
+    // [value?, rep, def] and the levels raw u16. Without a value (all null) they are
+    // [rep, def], raw in 2.1 and compressed with their counts in the layout in 2.2. An absent
+    // kind of level is an empty buffer.
     let levels =
         |buffer: &[u8], encoding: &Option<crate::proto21::CompressiveEncoding>, stated: u64| {
             match encoding {
@@ -389,14 +391,32 @@ pub(crate) fn constant(
                 None => decode_levels(&flat16(), buffer, buffer.len() / 2),
             }
         };
-    let (rep, def) = match buffers {
-        [] | [_] => (None, None),
-        [rep, def, ..] => {
+    let has_value = layout.inline_value.is_some() || matches!(buffers.len(), 1 | 3);
+    let (value_buffer, level_buffers) = match (layout.inline_value.is_some(), buffers) {
+        (false, [value]) => (Some(*value), None),
+        (false, [value, rep, def]) => (Some(*value), Some((*rep, *def))),
+        (_, [rep, def]) => (None, Some((*rep, *def))),
+        (true, []) | (false, []) => (None, None),
+        _ => {
+            return Err(corrupt(format!(
+                "a constant page with {} buffers",
+                buffers.len()
+            )));
+        }
+    };
+    let (rep, def) = match level_buffers {
+        None => (None, None),
+        Some((rep, def)) => {
+            let (rep_compression, def_compression) = if has_value {
+                (&None, &None)
+            } else {
+                (&layout.rep_compression, &layout.def_compression)
+            };
             let rep = (!rep.is_empty())
-                .then(|| levels(rep, &layout.rep_compression, layout.num_rep_values))
+                .then(|| levels(rep, rep_compression, layout.num_rep_values))
                 .transpose()?;
             let def = (!def.is_empty())
-                .then(|| levels(def, &layout.def_compression, layout.num_def_values))
+                .then(|| levels(def, def_compression, layout.num_def_values))
                 .transpose()?;
             (rep, def)
         }
@@ -416,11 +436,10 @@ pub(crate) fn constant(
         Some(def) => def.iter().filter(|d| **d <= visible_def).count(),
         None => items,
     };
-    let value = match (&layout.inline_value, buffers) {
+    let value = match (&layout.inline_value, value_buffer) {
         (Some(value), _) => Some(scalar(value)?),
-        (None, [one]) => Some(scalar_from_buffers(one)?),
-        (None, [_, _, one]) => Some(scalar_from_buffers(one)?),
-        _ => None,
+        (None, Some(buffer)) => Some(scalar_from_buffers(buffer)?),
+        (None, None) => None,
     };
     let values = match value {
         Some(value) => value.repeat(visible)?,

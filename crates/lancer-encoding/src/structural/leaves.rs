@@ -137,6 +137,88 @@ pub fn join_leaves(data_type: &DataType, parts: Vec<ArrayRef>) -> Result<ArrayRe
     }
 }
 
+/// The single-leaf array of leaf `leaf` (pre-order) of `array`: the same rows with every
+/// struct keeping only the child that leads to the leaf, and maps as lists of their entries
+/// (the inverse of [`join_leaves`]). Nothing is copied.
+pub fn leaf_array(array: &ArrayRef, leaf: usize) -> Result<ArrayRef> {
+    let retyped = |field: &FieldRef, child: &ArrayRef| -> FieldRef {
+        Arc::new(
+            field
+                .as_ref()
+                .clone()
+                .with_data_type(child.data_type().clone()),
+        )
+    };
+    Ok(match array.data_type() {
+        DataType::Struct(fields) => {
+            let structs = array
+                .as_any()
+                .downcast_ref::<StructArray>()
+                .ok_or_else(|| corrupt("a struct array of another type"))?;
+            let mut remaining = leaf;
+            let mut chosen = None;
+            for (index, field) in fields.iter().enumerate() {
+                let leaves = leaf_count(field.data_type());
+                if remaining < leaves {
+                    chosen = Some((index, field));
+                    break;
+                }
+                remaining -= leaves;
+            }
+            let (index, field) = chosen
+                .ok_or_else(|| corrupt(format!("no leaf {leaf} in {}", array.data_type())))?;
+            let child = leaf_array(structs.column(index), remaining)?;
+            Arc::new(StructArray::try_new(
+                Fields::from(vec![retyped(field, &child)]),
+                vec![child],
+                structs.nulls().cloned(),
+            )?)
+        }
+        DataType::List(item) => {
+            let list = array
+                .as_any()
+                .downcast_ref::<GenericListArray<i32>>()
+                .ok_or_else(|| corrupt("a list array of another type"))?;
+            let child = leaf_array(list.values(), leaf)?;
+            Arc::new(GenericListArray::<i32>::try_new(
+                retyped(item, &child),
+                list.offsets().clone(),
+                child,
+                list.nulls().cloned(),
+            )?)
+        }
+        DataType::LargeList(item) => {
+            let list = array
+                .as_any()
+                .downcast_ref::<GenericListArray<i64>>()
+                .ok_or_else(|| corrupt("a large list array of another type"))?;
+            let child = leaf_array(list.values(), leaf)?;
+            Arc::new(GenericListArray::<i64>::try_new(
+                retyped(item, &child),
+                list.offsets().clone(),
+                child,
+                list.nulls().cloned(),
+            )?)
+        }
+        DataType::Map(entries, _) => {
+            let map = array
+                .as_any()
+                .downcast_ref::<MapArray>()
+                .ok_or_else(|| corrupt("a map array of another type"))?;
+            let entry_array: ArrayRef = Arc::new(map.entries().clone());
+            let child = leaf_array(&entry_array, leaf)?;
+            Arc::new(GenericListArray::<i32>::try_new(
+                retyped(entries, &child),
+                map.offsets().clone(),
+                child,
+                map.nulls().cloned(),
+            )?)
+        }
+        _ if leaf == 0 => array.clone(),
+        other => return Err(corrupt(format!("no leaf {leaf} in {other}"))),
+    })
+}
+
 type Joined<O> = (OffsetBuffer<O>, ArrayRef, Option<NullBuffer>);
 
 /// The offsets (from 0), items and validity shared by lists of several leaves.
@@ -302,7 +384,13 @@ mod tests {
                 ) as ArrayRef
             })
             .collect();
-        let joined = join_leaves(&data_type, parts).unwrap();
+        let joined = join_leaves(&data_type, parts.clone()).unwrap();
         assert_eq!(joined.as_ref(), &map as &dyn Array);
+        // leaf_array is the inverse.
+        let map: ArrayRef = Arc::new(map);
+        for (i, part) in parts.iter().enumerate() {
+            assert_eq!(leaf_array(&map, i).unwrap().as_ref(), part.as_ref());
+            assert_eq!(leaf_array(&map, i).unwrap().data_type(), &types[i]);
+        }
     }
 }

@@ -12,6 +12,7 @@
 
 mod bits;
 mod compressive;
+mod encode;
 mod layouts;
 mod leaves;
 mod nesting;
@@ -27,8 +28,11 @@ use prost::Message;
 use crate::decode::MAX_NULL_VALUES_PER_DECODE;
 use crate::error::{Error, Result, corrupt};
 use crate::proto21::{PageLayout, page_layout::Layout};
+pub use encode::{
+    StructuralEncodedPage, StructuralVersion, encode_structural_pages, structural_bytes_estimate,
+};
 use layouts::Decoded;
-pub use leaves::{join_leaves, leaf_count, leaf_types};
+pub use leaves::{join_leaves, leaf_array, leaf_count, leaf_types};
 use nesting::Nesting;
 use values::Values;
 

@@ -1,7 +1,8 @@
-//! Streaming writer of Lance 2.0 files.
+//! Streaming writer of Lance files of version 2.0 (the default), 2.1 and 2.2.
 //!
 //! Each column keeps a queue of Arrow slices; when a queue holds about a page's worth of data
-//! (8 MiB by default) it becomes a page. Pages that become ready together are encoded in
+//! (8 MiB by default) it becomes a page. In 2.0 every field has a column; in 2.1 and 2.2
+//! every leaf has one, and its queue holds the field's rows pruned to that leaf. Pages that become ready together are encoded in
 //! parallel with rayon and written in order, each buffer 64-byte aligned. Memory stays
 //! bounded by one queued page per column plus the pages being encoded; the file streams to
 //! storage through a multipart upload once it outgrows one upload chunk.
@@ -16,7 +17,10 @@ use bytes::Bytes;
 use lancer_encoding::proto::{
     ARRAY_ENCODING_TYPE_URL, COLUMN_ENCODING_TYPE_URL, ColumnEncoding, column_encoding,
 };
-use lancer_encoding::{ColumnKind, ColumnSlice, EncodedPage};
+use lancer_encoding::proto21::PAGE_LAYOUT_TYPE_URL;
+use lancer_encoding::{
+    ColumnKind, ColumnSlice, EncodedPage, StructuralEncodedPage, StructuralVersion,
+};
 use object_store::ObjectStore;
 use object_store::path::Path;
 use prost::Message;
@@ -38,6 +42,7 @@ pub struct FileWriterOptions {
     page_bytes: usize,
     upload_chunk_bytes: usize,
     max_concurrent_uploads: usize,
+    version: FileVersion,
 }
 
 impl Default for FileWriterOptions {
@@ -46,11 +51,24 @@ impl Default for FileWriterOptions {
             page_bytes: 8 * 1024 * 1024,
             upload_chunk_bytes: 8 * 1024 * 1024,
             max_concurrent_uploads: 4,
+            version: FileVersion::V2_0,
         }
     }
 }
 
 impl FileWriterOptions {
+    /// The file format version to write: 2.0 (the default), 2.1 or 2.2 (pylance 14's
+    /// default). [`FileWriter::try_new`] refuses other versions.
+    pub fn with_version(mut self, version: FileVersion) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// The file format version written.
+    pub fn version(&self) -> FileVersion {
+        self.version
+    }
+
     /// Bytes of data a column buffers before it is written as a page (default 8 MiB, as
     /// pylance). Arrays larger than this are split into several pages.
     pub fn with_page_bytes(mut self, bytes: usize) -> Self {
@@ -104,6 +122,18 @@ struct ColumnWriter {
     queued_bytes: usize,
     header_values: u64,
     pages: Vec<proto::column_metadata::Page>,
+    /// In a 2.1/2.2 file, the leaf this column holds.
+    leaf: Option<LeafColumn>,
+    /// Rows in the pages written so far (2.1/2.2 pages record their first row).
+    rows_written: u64,
+}
+
+/// A 2.1/2.2 column: leaf `leaf` of top-level field `field`, whose rows are queued as
+/// `single` (the field pruned to the leaf).
+struct LeafColumn {
+    field: usize,
+    leaf: usize,
+    single: arrow_schema::Field,
 }
 
 struct Job {
@@ -111,7 +141,13 @@ struct Job {
     arrays: Vec<ArrayRef>,
 }
 
-/// Writes one Lance 2.0 file from a stream of record batches.
+/// A page encoded for one of the file versions.
+enum Encoded {
+    V2_0(EncodedPage),
+    Structural(Vec<StructuralEncodedPage>),
+}
+
+/// Writes one Lance file from a stream of record batches.
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -152,6 +188,8 @@ pub struct FileWriter {
     position: u64,
     num_rows: u64,
     options: FileWriterOptions,
+    /// Set for 2.1/2.2 files.
+    structural: Option<StructuralVersion>,
 }
 
 impl FileWriter {
@@ -164,7 +202,7 @@ impl FileWriter {
         schema: LanceSchema,
         options: FileWriterOptions,
     ) -> Result<Self> {
-        let (fields, columns) = plan_columns(&schema)?;
+        let (fields, columns) = plan_columns(&schema, options.version)?;
         let sink = Sink::Store(StoreSink::new(
             store,
             path.clone(),
@@ -211,7 +249,7 @@ impl FileWriter {
         let absolute = std::path::absolute(path.as_ref())?;
         let store_path = Path::from_absolute_path(&absolute)
             .map_err(|e| Error::InvalidInput(format!("`{}`: {e}", absolute.display())))?;
-        let (fields, columns) = plan_columns(&schema)?;
+        let (fields, columns) = plan_columns(&schema, options.version)?;
         let sink = LocalSink::create(absolute).map_err(|e| e.in_file(&store_path))?;
         Ok(FileWriter::with_sink(
             store_path,
@@ -231,6 +269,11 @@ impl FileWriter {
         columns: Vec<ColumnWriter>,
         options: FileWriterOptions,
     ) -> Self {
+        let structural = match options.version {
+            FileVersion::V2_1 => Some(StructuralVersion::V2_1),
+            FileVersion::V2_2 => Some(StructuralVersion::V2_2),
+            _ => None,
+        };
         FileWriter {
             path,
             sink: Some(sink),
@@ -240,6 +283,7 @@ impl FileWriter {
             position: 0,
             num_rows: 0,
             options,
+            structural,
         }
     }
 
@@ -269,6 +313,9 @@ impl FileWriter {
                 self.fields.len()
             )));
         }
+        if self.structural.is_some() {
+            return self.write_structural_batch(batch).await;
+        }
         let mut slices = Vec::with_capacity(self.columns.len());
         for (field, column) in self.fields.iter().zip(batch.columns()) {
             lancer_encoding::shred(field, column, &mut slices).map_err(|source| Error::Column {
@@ -281,6 +328,38 @@ impl FileWriter {
         let mut jobs = Vec::new();
         for (index, slice) in slices.into_iter().enumerate() {
             self.columns[index].push(index, slice, page_bytes, &mut jobs);
+        }
+        self.num_rows += batch.num_rows() as u64;
+        self.run(jobs).await
+    }
+
+    /// [`write_batch`](Self::write_batch) for 2.1/2.2: each leaf column queues the rows
+    /// pruned to its leaf.
+    async fn write_structural_batch(&mut self, batch: &RecordBatch) -> Result<()> {
+        let mut pruned = Vec::with_capacity(self.columns.len());
+        for column in &self.columns {
+            let leaf = column.leaf.as_ref().expect("2.1/2.2 columns are leaves");
+            let field = &self.fields[leaf.field];
+            let array = batch.column(leaf.field);
+            if array.data_type() != field.data_type() {
+                return Err(Error::InvalidInput(format!(
+                    "column `{}` has type {} in the batch, {} in the file schema",
+                    field.name(),
+                    array.data_type(),
+                    field.data_type()
+                )));
+            }
+            let single =
+                lancer_encoding::leaf_array(array, leaf.leaf).map_err(|source| Error::Column {
+                    column: column.path.clone(),
+                    source,
+                })?;
+            pruned.push(single);
+        }
+        let page_bytes = self.options.page_bytes;
+        let mut jobs = Vec::new();
+        for (index, array) in pruned.into_iter().enumerate() {
+            self.columns[index].push(index, ColumnSlice::Values(array), page_bytes, &mut jobs);
         }
         self.num_rows += batch.num_rows() as u64;
         self.run(jobs).await
@@ -302,7 +381,7 @@ impl FileWriter {
             })
             .collect();
         self.run(jobs).await?;
-        if self.num_rows > 0 {
+        if self.num_rows > 0 && self.structural.is_none() {
             // Every column gets at least one page, and a struct header exactly one: pylance's
             // reader expects both.
             for index in 0..self.columns.len() {
@@ -311,7 +390,10 @@ impl FileWriter {
                     ColumnKind::StructHeader => {
                         Some(lancer_encoding::encode_struct_header(column.header_values))
                     }
-                    _ if column.pages.is_empty() => Some(encode(column, &[])?),
+                    _ if column.pages.is_empty() => match encode(column, &[], None)? {
+                        Encoded::V2_0(page) => Some(page),
+                        Encoded::Structural(_) => unreachable!("a 2.0 column"),
+                    },
                     _ => None,
                 };
                 if let Some(page) = page {
@@ -357,7 +439,7 @@ impl FileWriter {
         global.extend_from_slice(&descriptor_position.to_le_bytes());
         global.extend_from_slice(&descriptor_len.to_le_bytes());
         self.put(Bytes::from(global)).await?;
-        let (major, minor) = FileVersion::V2_0.footer_numbers();
+        let (major, minor) = self.options.version.footer_numbers();
         let footer = Footer {
             column_meta_start,
             cmo_table_start,
@@ -379,7 +461,7 @@ impl FileWriter {
             num_rows: self.num_rows,
             size_bytes: self.position,
             schema: self.schema.clone(),
-            version: FileVersion::V2_0,
+            version: self.options.version,
             num_columns: self.columns.len(),
         })
     }
@@ -401,23 +483,68 @@ impl FileWriter {
         while jobs.peek().is_some() {
             let batch: Vec<Job> = jobs.by_ref().take(group).collect();
             let columns = &self.columns;
-            let encode_job = |job: &Job| encode(&columns[job.column], &job.arrays);
-            let pages: Vec<Result<EncodedPage>> = match pool {
+            let structural = self.structural;
+            let encode_job = |job: &Job| encode(&columns[job.column], &job.arrays, structural);
+            let pages: Vec<Result<Encoded>> = match pool {
                 Some(pool) => pool.install(|| batch.par_iter().map(encode_job).collect()),
                 // No threads to be had: encode on this one.
                 None => batch.iter().map(encode_job).collect(),
             };
             for (job, page) in batch.iter().zip(pages) {
-                self.write_page(job.column, page?).await?;
+                match page? {
+                    Encoded::V2_0(page) => self.write_page(job.column, page).await?,
+                    Encoded::Structural(pages) => {
+                        for page in pages {
+                            self.write_structural_page(job.column, page).await?;
+                        }
+                    }
+                }
             }
         }
         Ok(())
     }
 
     async fn write_page(&mut self, column: usize, page: EncodedPage) -> Result<()> {
-        let mut offsets = Vec::with_capacity(page.buffers.len());
-        let mut sizes = Vec::with_capacity(page.buffers.len());
-        for buffer in page.buffers {
+        let (offsets, sizes) = self.write_buffers(page.buffers).await?;
+        self.columns[column]
+            .pages
+            .push(proto::column_metadata::Page {
+                buffer_offsets: offsets,
+                buffer_sizes: sizes,
+                length: page.num_values,
+                encoding: Some(direct_encoding(ARRAY_ENCODING_TYPE_URL, &page.encoding)),
+                priority: 0,
+            });
+        Ok(())
+    }
+
+    async fn write_structural_page(
+        &mut self,
+        column: usize,
+        page: StructuralEncodedPage,
+    ) -> Result<()> {
+        let (offsets, sizes) = self.write_buffers(page.buffers).await?;
+        let column = &mut self.columns[column];
+        column.pages.push(proto::column_metadata::Page {
+            buffer_offsets: offsets,
+            buffer_sizes: sizes,
+            length: page.num_rows,
+            encoding: Some(direct_encoding(PAGE_LAYOUT_TYPE_URL, &page.layout)),
+            // pylance records a page's first row, and reads pages in that order.
+            priority: column.rows_written,
+        });
+        column.rows_written += page.num_rows;
+        Ok(())
+    }
+
+    /// Writes a page's buffers, each 64-byte aligned; returns their offsets and sizes.
+    async fn write_buffers(
+        &mut self,
+        buffers: Vec<lancer_encoding::PageBuffer>,
+    ) -> Result<(Vec<u64>, Vec<u64>)> {
+        let mut offsets = Vec::with_capacity(buffers.len());
+        let mut sizes = Vec::with_capacity(buffers.len());
+        for buffer in buffers {
             offsets.push(self.position);
             sizes.push(buffer.len() as u64);
             for chunk in buffer.into_chunks() {
@@ -429,16 +556,7 @@ impl FileWriter {
                 self.put(Bytes::from_static(&PADDING[..pad])).await?;
             }
         }
-        self.columns[column]
-            .pages
-            .push(proto::column_metadata::Page {
-                buffer_offsets: offsets,
-                buffer_sizes: sizes,
-                length: page.num_values,
-                encoding: Some(direct_encoding(ARRAY_ENCODING_TYPE_URL, &page.encoding)),
-                priority: 0,
-            });
-        Ok(())
+        Ok((offsets, sizes))
     }
 
     async fn put(&mut self, chunk: Bytes) -> Result<()> {
@@ -460,18 +578,57 @@ impl FileWriter {
 }
 
 /// Checks that every field can be written and lays out the file's columns.
-fn plan_columns(schema: &LanceSchema) -> Result<(Fields, Vec<ColumnWriter>)> {
+fn plan_columns(schema: &LanceSchema, version: FileVersion) -> Result<(Fields, Vec<ColumnWriter>)> {
     schema.validate()?;
     let arrow = schema.to_arrow()?;
     let mut columns = Vec::new();
-    for field in arrow.fields() {
-        lancer_encoding::check_writable(field).map_err(|source| Error::Column {
+    for (index, field) in arrow.fields().iter().enumerate() {
+        let checked = match version {
+            FileVersion::V2_0 => lancer_encoding::check_writable(field),
+            FileVersion::V2_1 => lancer_encoding::check_structural_writable(field, false),
+            FileVersion::V2_2 => lancer_encoding::check_structural_writable(field, true),
+            other => {
+                return Err(Error::UnsupportedVersion {
+                    version: other.to_string(),
+                    reason: "lancer writes file versions 2.0, 2.1 and 2.2".to_string(),
+                });
+            }
+        };
+        checked.map_err(|source| Error::Column {
             column: field.name().clone(),
             source,
         })?;
-        add_columns(field.name(), field.data_type(), &mut columns);
+        match version {
+            FileVersion::V2_0 => add_columns(field.name(), field.data_type(), &mut columns),
+            _ => add_leaf_columns(index, field, &mut columns),
+        }
     }
     Ok((arrow.fields().clone(), columns))
+}
+
+/// The columns of a 2.1/2.2 file's field: one per leaf.
+fn add_leaf_columns(index: usize, field: &arrow_schema::Field, out: &mut Vec<ColumnWriter>) {
+    for (leaf, single) in lancer_encoding::leaf_types(field.data_type())
+        .into_iter()
+        .enumerate()
+    {
+        let single = field.clone().with_data_type(single);
+        out.push(ColumnWriter {
+            kind: ColumnKind::Values,
+            data_type: single.data_type().clone(),
+            path: field.name().clone(),
+            queue: Vec::new(),
+            queued_bytes: 0,
+            header_values: 0,
+            pages: Vec::new(),
+            leaf: Some(LeafColumn {
+                field: index,
+                leaf,
+                single,
+            }),
+            rows_written: 0,
+        });
+    }
 }
 
 fn add_columns(path: &str, data_type: &DataType, out: &mut Vec<ColumnWriter>) {
@@ -483,6 +640,8 @@ fn add_columns(path: &str, data_type: &DataType, out: &mut Vec<ColumnWriter>) {
         queued_bytes: 0,
         header_values: 0,
         pages: Vec::new(),
+        leaf: None,
+        rows_written: 0,
     };
     match data_type {
         DataType::Struct(children) => {
@@ -499,21 +658,43 @@ fn add_columns(path: &str, data_type: &DataType, out: &mut Vec<ColumnWriter>) {
     }
 }
 
-fn encode(column: &ColumnWriter, arrays: &[ArrayRef]) -> Result<EncodedPage> {
+fn encode(
+    column: &ColumnWriter,
+    arrays: &[ArrayRef],
+    structural: Option<StructuralVersion>,
+) -> Result<Encoded> {
+    let in_column = |source| Error::Column {
+        column: column.path.clone(),
+        source,
+    };
+    if let (Some(version), Some(leaf)) = (structural, &column.leaf) {
+        return lancer_encoding::encode_structural_pages(&leaf.single, 0, arrays, version)
+            .map(Encoded::Structural)
+            .map_err(in_column);
+    }
     let page = match column.kind {
         ColumnKind::Values => lancer_encoding::encode_values(&column.data_type, arrays),
         ColumnKind::ListOffsets => lancer_encoding::encode_list_offsets(arrays),
         ColumnKind::StructHeader => Ok(lancer_encoding::encode_struct_header(0)),
     };
-    page.map_err(|source| Error::Column {
-        column: column.path.clone(),
-        source,
-    })
+    page.map(Encoded::V2_0).map_err(in_column)
 }
 
 impl ColumnWriter {
+    /// Roughly the encoded bytes of `array` in this column.
+    fn estimate(&self, array: &ArrayRef) -> usize {
+        match (&self.leaf, self.kind) {
+            (Some(_), _) => lancer_encoding::structural_bytes_estimate(array),
+            (None, ColumnKind::ListOffsets) => 8 * array.len(),
+            (None, _) => ColumnSlice::Values(array.clone()).encoded_bytes_estimate(),
+        }
+    }
+
     fn push(&mut self, index: usize, slice: ColumnSlice, page_bytes: usize, jobs: &mut Vec<Job>) {
-        let estimate = slice.encoded_bytes_estimate();
+        let estimate = match &slice {
+            ColumnSlice::Values(array) if self.leaf.is_some() => self.estimate(array),
+            other => other.encoded_bytes_estimate(),
+        };
         let array = match slice {
             ColumnSlice::StructHeader(n) => {
                 self.header_values += n as u64;
@@ -535,10 +716,7 @@ impl ColumnWriter {
                 (array.clone(), estimate)
             } else {
                 let piece = array.slice(offset, len);
-                let bytes = match self.kind {
-                    ColumnKind::ListOffsets => 8 * len,
-                    _ => ColumnSlice::Values(piece.clone()).encoded_bytes_estimate(),
-                };
+                let bytes = self.estimate(&piece);
                 (piece, bytes)
             };
             if self.queue.is_empty() && bytes >= page_bytes {

@@ -1,9 +1,10 @@
 """Checks that pylance reads Lance files written by lancer exactly.
 
-usage: check_files.py DIR
+usage: check_files.py DIR [FOOTER_VERSION]
 
 DIR holds pairs CASE.lance (written by lancer) and CASE.arrow (the table lancer was given,
-as an Arrow IPC file). For every pair pylance's LanceFileReader must report the row count,
+as an Arrow IPC file). FOOTER_VERSION is the major.minor every footer must carry (0.3, the
+2.0 format, by default; 2.1 or 2.2). For every pair pylance's LanceFileReader must report the row count,
 return the same schema and values, and agree on projections, a row range and a take.
 Dictionary columns are compared by their decoded values. Prints one line per case and exits
 non-zero if any case fails.
@@ -36,11 +37,11 @@ def same(got, want, what):
         raise AssertionError(f"{what}: tables differ\n got: {got}\nwant: {want}")
 
 
-def check(path, expected_path):
+def check(path, expected_path, footer):
     raw = open(path, "rb").read()
     cms, cmo, gbo, n_global, n_columns, major, minor = struct.unpack("<QQQIIHH", raw[-40:-4])
     assert raw[-4:] == b"LANC", "magic"
-    assert (major, minor) == (0, 3), f"footer version {(major, minor)}"
+    assert (major, minor) == footer, f"footer version {(major, minor)}, expected {footer}"
     assert cmo + 16 * n_columns == gbo, "column table must end where the global buffer table starts"
     expected = ipc.open_stream(expected_path).read_all()
     reader = LanceFileReader(path)
@@ -58,7 +59,8 @@ def check(path, expected_path):
         same(reader.take_rows(rows).to_table(), expected.take(rows), "take_rows")
 
 
-def main(directory):
+def main(directory, footer="0.3"):
+    footer = tuple(int(part) for part in footer.split("."))
     failures = 0
     cases = sorted(f[:-6] for f in os.listdir(directory) if f.endswith(".lance"))
     if not cases:
@@ -66,7 +68,7 @@ def main(directory):
         return 1
     for case in cases:
         try:
-            check(os.path.join(directory, case + ".lance"), os.path.join(directory, case + ".arrow"))
+            check(os.path.join(directory, case + ".lance"), os.path.join(directory, case + ".arrow"), footer)
             print(f"ok   {case}")
         except Exception:
             failures += 1
@@ -76,4 +78,4 @@ def main(directory):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(*sys.argv[1:3]))

@@ -1,0 +1,281 @@
+//! Writing pages of Lance file versions 2.1 and 2.2.
+//!
+//! A page holds some rows of one leaf column. They are striped into levels and value slots
+//! ([`stripe`]), then laid out the way pylance 14 lays out the same data by default:
+//!
+//! - no value at all (every slot null): a constant page, with the levels when the kind of
+//!   null matters;
+//! - (2.2) one value for every slot: a constant page holding it;
+//! - strings of few distinct values: a mini-block page of dictionary indices;
+//! - values of 256 bytes or more: a full-zip page;
+//! - everything else: a mini-block page, values run-length encoded, bit packed or plain.
+//!
+//! A mini-block chunk's level counts live in 16-bit fields; when a page's rows do not fit,
+//! the rows are split over several pages.
+
+mod compress;
+mod dictionary;
+mod full_zip;
+mod mini_block;
+mod stripe;
+
+use arrow_array::{Array, ArrayRef, cast::AsArray};
+use arrow_buffer::BooleanBuffer;
+use arrow_schema::Field;
+
+use crate::error::{Error, Result};
+use crate::page::PageBuffer;
+use crate::proto21::{ConstantLayout, PageLayout, page_layout::Layout};
+use compress::{LevelScheme, Scheme, Slots, constant_value};
+use stripe::{LeafPath, Striped, Stripes};
+
+/// The file version pages are written for: 2.1, or 2.2 (pylance 14's default), whose
+/// mini-block chunks take 32-bit sizes and which has constant pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StructuralVersion {
+    /// Lance file format 2.1.
+    V2_1,
+    /// Lance file format 2.2.
+    V2_2,
+}
+
+pub(crate) use StructuralVersion as Version;
+
+/// A chunk's levels do not fit the format's 16-bit fields: the page must hold fewer rows.
+#[derive(Debug)]
+pub(crate) struct Overflow;
+
+/// A 2.1/2.2 page ready to be written: its layout and buffers, in buffer-index order.
+#[derive(Clone, Debug)]
+pub struct StructuralEncodedPage {
+    /// Rows in the page.
+    pub num_rows: u64,
+    /// The page's buffers.
+    pub buffers: Vec<PageBuffer>,
+    /// How the buffers hold the rows (the page encoding's `Any` value).
+    pub layout: PageLayout,
+}
+
+/// Encodes the rows of `arrays` (arrays of the whole `field`, back to back) for leaf column
+/// `leaf` of the field (pre-order; see [`leaf_types`](crate::leaf_types)) as one or more
+/// pages (more when the rows do not fit one).
+pub fn encode_structural_pages(
+    field: &Field,
+    leaf: usize,
+    arrays: &[ArrayRef],
+    version: StructuralVersion,
+) -> Result<Vec<StructuralEncodedPage>> {
+    let path = LeafPath::new(field, leaf)?;
+    let mut pages = Vec::new();
+    encode_rows(&path, arrays.to_vec(), version, &mut pages)?;
+    Ok(pages)
+}
+
+fn encode_rows(
+    path: &LeafPath,
+    arrays: Vec<ArrayRef>,
+    version: Version,
+    pages: &mut Vec<StructuralEncodedPage>,
+) -> Result<()> {
+    let mut stripes = Stripes::new(path.clone());
+    for array in &arrays {
+        stripes.push(array)?;
+    }
+    let name = stripes.leaf_name().to_string();
+    let striped = stripes.finish()?;
+    let rows = striped.rows;
+    match encode_page(&striped, version).map_err(|e| in_column(e, &name))? {
+        Ok(page) => {
+            pages.push(page);
+            Ok(())
+        }
+        Err(Overflow) if rows > 1 => {
+            let (first, second) = split_rows(&arrays, rows / 2);
+            encode_rows(path, first, version, pages)?;
+            encode_rows(path, second, version, pages)
+        }
+        Err(Overflow) => Err(Error::InvalidData {
+            column: name,
+            message: "one row holds more nested items than a Lance page can describe".into(),
+        }),
+    }
+}
+
+fn in_column(error: Error, column: &str) -> Error {
+    match error {
+        Error::UnsupportedType {
+            column: c,
+            data_type,
+            reason,
+        } if c.is_empty() => Error::UnsupportedType {
+            column: column.to_string(),
+            data_type,
+            reason,
+        },
+        other => other,
+    }
+}
+
+/// The first `at` rows of `arrays` and the rest.
+fn split_rows(arrays: &[ArrayRef], at: usize) -> (Vec<ArrayRef>, Vec<ArrayRef>) {
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    let mut seen = 0;
+    for array in arrays {
+        let len = array.len();
+        if seen + len <= at {
+            first.push(array.clone());
+        } else if seen >= at {
+            second.push(array.clone());
+        } else {
+            let cut = at - seen;
+            first.push(array.slice(0, cut));
+            second.push(array.slice(cut, len - cut));
+        }
+        seen += len;
+    }
+    (first, second)
+}
+
+/// Roughly how many bytes a single-leaf array (see [`leaf_array`](crate::leaf_array)) will
+/// take once encoded: its leaf values plus two bytes per level; used to size pages.
+pub fn structural_bytes_estimate(array: &ArrayRef) -> usize {
+    use arrow_array::cast::AsArray;
+    use arrow_schema::DataType;
+    let levels = 2 * array.len();
+    match array.data_type() {
+        DataType::Struct(_) => match array.as_struct().columns().first() {
+            Some(child) => levels + structural_bytes_estimate(child),
+            None => levels,
+        },
+        DataType::List(_) => {
+            let list = array.as_list::<i32>();
+            let offsets = list.value_offsets();
+            let (first, last) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
+            levels + structural_bytes_estimate(&list.values().slice(first, last - first))
+        }
+        DataType::LargeList(_) => {
+            let list = array.as_list::<i64>();
+            let offsets = list.value_offsets();
+            let (first, last) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
+            levels + structural_bytes_estimate(&list.values().slice(first, last - first))
+        }
+        _ => crate::ColumnSlice::Values(array.clone()).encoded_bytes_estimate(),
+    }
+}
+
+/// Values this wide or wider go to full-zip pages (pylance's rule).
+const WIDE_VALUE_BYTES: usize = 256;
+
+fn encode_page(
+    striped: &Striped,
+    version: Version,
+) -> Result<std::result::Result<StructuralEncodedPage, Overflow>> {
+    let values = &striped.values;
+    let page = |layout: Layout, buffers: Vec<PageBuffer>| StructuralEncodedPage {
+        num_rows: striped.rows as u64,
+        buffers,
+        layout: PageLayout {
+            layout: Some(layout),
+        },
+    };
+    let valid = striped.slot_valid.as_ref();
+    if striped.valid_slots() == 0 {
+        let (layout, buffers) = constant(striped, None, version);
+        return Ok(Ok(page(Layout::Constant(layout), buffers)));
+    }
+    if values.as_any_dictionary_opt().is_some() {
+        let (indices, dictionary) = dictionary::native(values, valid, version)?;
+        let scheme = Scheme::choose_indices(&indices);
+        return Ok(
+            mini_block::mini_block(striped, &indices, &scheme, Some(dictionary), version)
+                .map(|(layout, buffers)| page(Layout::MiniBlock(layout), buffers)),
+        );
+    }
+    let slots = Slots::of(values)?;
+    if version == Version::V2_2
+        && let Some(value) = constant_value(&slots, valid)
+    {
+        let (layout, buffers) = constant(striped, Some(value), version);
+        return Ok(Ok(page(Layout::Constant(layout), buffers)));
+    }
+    if let Some((indices, dictionary)) = dictionary::try_dictionary(&slots, valid, version) {
+        let scheme = Scheme::choose_indices(&indices);
+        return Ok(
+            mini_block::mini_block(striped, &indices, &scheme, Some(dictionary), version)
+                .map(|(layout, buffers)| page(Layout::MiniBlock(layout), buffers)),
+        );
+    }
+    if is_wide(&slots, valid) {
+        let (layout, buffers) = full_zip::full_zip(striped, &slots);
+        return Ok(Ok(page(Layout::FullZip(layout), buffers)));
+    }
+    let scheme = Scheme::choose(&slots);
+    Ok(
+        mini_block::mini_block(striped, &slots, &scheme, None, version)
+            .map(|(layout, buffers)| page(Layout::MiniBlock(layout), buffers)),
+    )
+}
+
+/// Whether the page's values are wide enough for a full-zip page.
+fn is_wide(slots: &Slots, valid: Option<&BooleanBuffer>) -> bool {
+    match slots {
+        Slots::Variable { offsets, .. } => (0..slots.len()).any(|i| {
+            valid.is_none_or(|v| v.value(i))
+                && offsets.get(i + 1) - offsets.get(i) >= WIDE_VALUE_BYTES
+        }),
+        Slots::Bits(_) => false,
+        Slots::Lists { items, .. } if matches!(items.as_ref(), Slots::Bits(_)) => false,
+        other => other
+            .fixed_value_bytes()
+            .is_some_and(|w| w >= WIDE_VALUE_BYTES),
+    }
+}
+
+/// A constant page: every value slot null (`value` None), or all equal to `value` (2.2).
+/// The levels go into two buffers when the kind of each missing item matters.
+fn constant(
+    striped: &Striped,
+    value: Option<Vec<u8>>,
+    version: Version,
+) -> (ConstantLayout, Vec<PageBuffer>) {
+    let mut layout = ConstantLayout {
+        layers: striped.layers.clone(),
+        inline_value: value.clone(),
+        ..Default::default()
+    };
+    // All null and no layer above the leaf: the layers say it all.
+    let flat = striped.layers.len() == 1;
+    let needs_levels = match value {
+        None => !flat,
+        Some(_) => striped.rep.is_some() || striped.def.is_some(),
+    };
+    if !needs_levels {
+        return (layout, Vec::new());
+    }
+    let large = version == Version::V2_2;
+    let mut buffers = Vec::with_capacity(2);
+    for (levels, is_rep) in [
+        (striped.rep.as_deref(), true),
+        (striped.def.as_deref(), false),
+    ] {
+        let Some(levels) = levels else {
+            buffers.push(PageBuffer::new());
+            continue;
+        };
+        if !large || value.is_some() {
+            // 2.1 stores whole-page levels as raw u16, and so does 2.2 next to a value.
+            buffers.push(PageBuffer::from(LevelScheme::Flat.encode(levels)));
+            continue;
+        }
+        let scheme = LevelScheme::choose(levels, true);
+        buffers.push(PageBuffer::from(scheme.encode(levels)));
+        if is_rep {
+            layout.rep_compression = Some(scheme.encoding());
+            layout.num_rep_values = levels.len() as u64;
+        } else {
+            layout.def_compression = Some(scheme.encoding());
+            layout.num_def_values = levels.len() as u64;
+        }
+    }
+    (layout, buffers)
+}
