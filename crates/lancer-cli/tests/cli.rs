@@ -849,4 +849,62 @@ fn scan_reads_a_dataset_made_with_pylance_defaults() {
         table.contains("name 1") && table.contains("name 2"),
         "{table}"
     );
+    // A lancer worker appends to it (its files take the dataset's 2.2), and pylance reads
+    // the new rows.
+    let extra = dir.path().join("extra.arrow");
+    let first = want.slice(0, 5);
+    write_arrow(&extra, &first);
+    let json = ok(&[&"write-fragments", &uri, &extra]);
+    assert!(json.contains("\"file_minor_version\": 2"), "{json}");
+    let fragments = dir.path().join("extra.json");
+    std::fs::write(&fragments, &json).unwrap();
+    let uri_text = uri.to_str().unwrap();
+    assert_eq!(
+        ok(&[
+            &"commit",
+            &uri,
+            &"--operation",
+            &"append",
+            &"--read-version",
+            &"1",
+            &fragments
+        ]),
+        "2"
+    );
+    let seen = pylance_rows(&python, uri_text, 2);
+    let rows = seen["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 30005);
+    assert_eq!(rows[30000], rows[0]);
+    // A new dataset in 2.2, as asked.
+    let made = dir.path().join("made22");
+    let json = ok(&[
+        &"write-fragments",
+        &made,
+        &extra,
+        &"--data-storage-version",
+        &"2.2",
+    ]);
+    std::fs::write(&fragments, &json).unwrap();
+    ok(&[
+        &"commit",
+        &made,
+        &"--operation",
+        &"overwrite",
+        &"--read-version",
+        &"0",
+        &fragments,
+    ]);
+    let seen = pylance_rows(&python, made.to_str().unwrap(), 1);
+    assert_eq!(seen["rows"].as_array().unwrap().len(), 5);
+    fails(
+        &[
+            &"write-fragments",
+            &dir.path().join("never"),
+            &extra,
+            &"--data-storage-version",
+            &"9",
+        ],
+        2,
+        "unknown data storage version",
+    );
 }

@@ -27,7 +27,8 @@ pub(crate) fn store_options(options: PyStorageOptions) -> StoreOptions {
 /// fragments as JSON (ids 0 until the coordinator commits them). With `new_schema` the
 /// reader's schema replaces the dataset's (fragments for an Overwrite).
 #[pyfunction]
-#[pyo3(signature = (reader, uri, *, max_rows_per_file=None, max_bytes_per_file=None, storage_options=None, new_schema=false))]
+#[pyo3(signature = (reader, uri, *, max_rows_per_file=None, max_bytes_per_file=None, storage_options=None, new_schema=false, data_storage_version=None))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn write_fragments(
     py: Python<'_>,
     reader: PyArrowType<RecordBatchStreamReader>,
@@ -36,10 +37,14 @@ pub(crate) fn write_fragments(
     max_bytes_per_file: Option<u64>,
     storage_options: PyStorageOptions,
     new_schema: bool,
+    data_storage_version: Option<String>,
 ) -> PyResultOf<Vec<String>> {
     let mut params = WriteParams::default()
         .with_storage_options(store_options(storage_options))
         .with_new_schema(new_schema);
+    if let Some(version) = data_storage_version {
+        params = params.with_data_storage_version(lancer::parse_data_storage_version(&version)?);
+    }
     if let Some(rows) = max_rows_per_file {
         params = params.with_max_rows_per_file(rows);
     }

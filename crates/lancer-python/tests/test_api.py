@@ -217,7 +217,11 @@ def test_operations_check_their_arguments(workdir):
     with pytest.raises(TypeError):
         lancer.LanceOperation.Append()
     with pytest.raises(NotImplementedError):
-        write_fragments({"a": [1]}, "./never", data_storage_version="2.2")
+        write_fragments({"a": [1]}, "./never", data_storage_version="next")
+    with pytest.raises(NotImplementedError):
+        write_fragments({"a": [1]}, "./never", data_storage_version="legacy")
+    with pytest.raises(ValueError, match="2.9"):
+        write_fragments({"a": [1]}, "./never", data_storage_version="2.9")
 
 
 def test_threads_write_and_commit_concurrently(workdir):
@@ -281,7 +285,7 @@ def test_seed_flow_on_s3():
         lancer.dataset(f"{prefix}/absent-{os.getpid()}", storage_options=options)
 
 
-def test_pylance_default_datasets_are_read_not_written(workdir):
+def test_pylance_default_datasets_are_read_and_written(workdir):
     import lance as pylance
 
     table = pa.table({"a": [1, 2, 3], "s": ["x", None, "z"]})
@@ -290,8 +294,16 @@ def test_pylance_default_datasets_are_read_not_written(workdir):
     assert ds.data_storage_version == "2.2"
     assert ds.to_table() == table
     assert ds.to_table(columns=["s"], offset=1).column("s").to_pylist() == [None, "z"]
-    with pytest.raises(NotImplementedError, match="2.2"):
-        write_fragments({"a": [4], "s": ["w"]}, "./v22")
+    # lancer workers append 2.2 files to it; pylance reads them.
+    fragments = write_fragments({"a": [4], "s": ["w"]}, "./v22")
+    assert [f.data_files()[0].file_minor_version for f in fragments] == [2]
+    lancer.LanceDataset.commit("./v22", lancer.LanceOperation.Append(fragments), read_version=1)
+    assert pylance.dataset("./v22").to_table().column("s").to_pylist() == ["x", None, "z", "w"]
+    # New datasets in the version asked for.
+    made = write_fragments(table, "./made22", data_storage_version="stable")
+    lancer.LanceDataset.commit("./made22", lancer.LanceOperation.Overwrite(table.schema, made), read_version=0)
+    assert pylance.dataset("./made22").data_storage_version == "2.2"
+    assert pylance.dataset("./made22").to_table() == table
     lists = pa.table({"l": [[1], None, [], [2, 3]]})
     pylance.write_dataset(lists, "./lists")
     assert lancer.dataset("./lists").to_table() == lists

@@ -175,13 +175,15 @@ impl DatasetFragment {
         let file_schema = dataset_schema.project_ids(&new_ids);
         let arrow = file_schema.to_arrow_ref()?;
         let name = new_data_file_name();
+        // The new file is of the dataset's version, so the dataset does not mix versions.
+        let version = check_writable(&self.dataset.manifest)?;
         let writer = crate::write::data_file_writer(
             self.dataset.object_store(),
             self.dataset.store.root(),
             lancer_commit::local_dir(self.dataset.uri()).as_deref(),
             &name,
             file_schema,
-            FileWriterOptions::default(),
+            FileWriterOptions::default().with_version(version),
         )?;
         Ok(NewColumns {
             writer,
@@ -279,8 +281,7 @@ impl NewColumns {
             )));
         }
         let written = self.writer.finish().await?;
-        let fields = written.schema.field_ids();
-        let columns = (0..fields.len() as i32).collect();
+        let (fields, columns) = written.data_file_fields();
         let mut fragment = fragment.clone();
         fragment.files.push(DataFile::new(
             self.name,

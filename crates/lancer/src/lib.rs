@@ -65,10 +65,10 @@ pub use error::{Error, Result};
 pub use fragment::DatasetFragment;
 pub use infer::{merged_schema, schema_from_files};
 pub use scan::Scanner;
-pub use write::{WriteParams, write_fragments};
+pub use write::{WriteParams, parse_data_storage_version, write_fragments};
 
 pub use lancer_commit::{CommitError, CommitOptions, StoreOptions};
-pub use lancer_file::LanceSchema;
+pub use lancer_file::{FileVersion, LanceSchema};
 pub use lancer_table::{
     DataFile, DeletionFile, Fragment, Operation, fragments_from_json, fragments_to_json,
 };

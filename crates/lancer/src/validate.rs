@@ -215,8 +215,12 @@ async fn check_fragment(
     }
     fragment.physical_rows = rows;
     if complete {
+        // A field is held when it or a field below it is: files of version 2.1 and later
+        // list only leaves.
         let stored: HashSet<i32> = fragment.field_ids().collect();
-        if let Some(field) = schema.walk().into_iter().find(|f| !stored.contains(&f.id)) {
+        let held =
+            |field: &lancer_file::LanceField| field.walk().iter().any(|f| stored.contains(&f.id));
+        if let Some(field) = schema.walk().into_iter().find(|f| !held(f)) {
             return Err(Error::Validation {
                 fragment: label.to_string(),
                 file: fragment

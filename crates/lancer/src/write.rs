@@ -23,6 +23,7 @@ pub struct WriteParams {
     storage_options: StoreOptions,
     must_exist: bool,
     new_schema: bool,
+    data_storage_version: FileVersion,
 }
 
 impl Default for WriteParams {
@@ -34,6 +35,7 @@ impl Default for WriteParams {
             storage_options: StoreOptions::default(),
             must_exist: false,
             new_schema: false,
+            data_storage_version: FileVersion::V2_0,
         }
     }
 }
@@ -77,6 +79,38 @@ impl WriteParams {
         self.new_schema = new_schema;
         self
     }
+
+    /// The data file version of a dataset the fragments will create (default 2.0; 2.1, or
+    /// 2.2 as pylance 14 writes by default). Fragments for an existing dataset are always
+    /// written in that dataset's version, so a dataset never mixes versions.
+    pub fn with_data_storage_version(mut self, version: FileVersion) -> Self {
+        self.data_storage_version = version;
+        self
+    }
+
+    /// The version given by [`with_data_storage_version`](Self::with_data_storage_version).
+    pub fn data_storage_version(&self) -> FileVersion {
+        self.data_storage_version
+    }
+}
+
+/// Parses a data storage version as pylance names them: `2.0`, `2.1`, `2.2`, `stable` (2.2,
+/// pylance 14's default) or `legacy` (refused: lancer does not write the v1 format).
+pub fn parse_data_storage_version(name: &str) -> Result<FileVersion> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "2.0" => Ok(FileVersion::V2_0),
+        "2.1" => Ok(FileVersion::V2_1),
+        "2.2" | "stable" => Ok(FileVersion::V2_2),
+        "legacy" | "0.1" => Err(Error::Unsupported(
+            "lancer does not write the legacy (v1) Lance file format".into(),
+        )),
+        "next" | "2.3" => Err(Error::Unsupported(format!(
+            "data storage version `{name}` is unstable in pylance 14; lancer writes 2.0, 2.1 and 2.2"
+        ))),
+        other => Err(Error::InvalidInput(format!(
+            "unknown data storage version `{other}` (expected 2.0, 2.1, 2.2 or stable)"
+        ))),
+    }
 }
 
 /// What a worker writes against: the dataset's schema and file version, or a new one.
@@ -87,18 +121,25 @@ pub(crate) struct Target {
     pub(crate) local_dir: Option<std::path::PathBuf>,
     pub(crate) schema: LanceSchema,
     pub(crate) arrow: SchemaRef,
+    /// The data file version to write.
+    pub(crate) version: FileVersion,
 }
 
-/// Refuses to write into a dataset whose data files are not a version lancer writes.
-pub(crate) fn check_writable(manifest: &Manifest) -> Result<()> {
+/// The data file version new files of an existing dataset must have (its own), refusing
+/// datasets lancer cannot write into.
+pub(crate) fn check_writable(manifest: &Manifest) -> Result<FileVersion> {
     lancer_table::features::check_writable(manifest)?;
-    let version = manifest.data_format.as_ref().and_then(|f| f.file_version());
-    match version {
-        Some(FileVersion::V2_0) | None => Ok(()),
-        Some(other) => Err(Error::Unsupported(format!(
-            "the dataset stores its data as Lance file version {other}, and lancer writes only 2.0 files for \
-             now (adding 2.0 files would mix versions, which pylance only accepts behind a sticky feature \
-             flag). Create the dataset with data_storage_version=\"2.0\" in pylance, or with lancer"
+    let Some(format) = manifest.data_format.as_ref() else {
+        // No recorded version: a dataset lancer or pylance created without files yet.
+        return Ok(FileVersion::V2_0);
+    };
+    match format.file_version() {
+        Some(version @ (FileVersion::V2_0 | FileVersion::V2_1 | FileVersion::V2_2)) => Ok(version),
+        _ => Err(Error::Unsupported(format!(
+            "the dataset stores its data as Lance file version {}, and lancer writes 2.0, 2.1 and \
+             2.2 files (adding files of another version would mix versions, which pylance only \
+             accepts behind a sticky feature flag)",
+            format.version
         ))),
     }
 }
@@ -120,11 +161,11 @@ pub async fn write_fragments(
     let input = reader.schema();
     let target = match dataset.latest_manifest().await? {
         Some(manifest) if params.new_schema => {
-            check_writable(&manifest)?;
-            new_target(store, root, uri, &input)?
+            let version = check_writable(&manifest)?;
+            new_target(store, root, uri, &input, version)?
         }
         Some(manifest) => {
-            check_writable(&manifest)?;
+            let version = check_writable(&manifest)?;
             let arrow = manifest.schema.to_arrow_ref()?;
             check_compatible(&input, &arrow)?;
             Target {
@@ -133,6 +174,7 @@ pub async fn write_fragments(
                 local_dir: lancer_commit::local_dir(uri),
                 schema: manifest.schema.clone(),
                 arrow,
+                version,
             }
         }
         None if params.must_exist => {
@@ -141,7 +183,7 @@ pub async fn write_fragments(
                 lancer_commit::store::redact(uri)
             )));
         }
-        None => new_target(store, root, uri, &input)?,
+        None => new_target(store, root, uri, &input, params.data_storage_version)?,
     };
     let mut files = FileRoller::new(&target, params);
     for batch in reader {
@@ -157,7 +199,16 @@ fn new_target(
     root: Path,
     uri: &str,
     input: &Schema,
+    version: FileVersion,
 ) -> Result<Target> {
+    if !matches!(
+        version,
+        FileVersion::V2_0 | FileVersion::V2_1 | FileVersion::V2_2
+    ) {
+        return Err(Error::Unsupported(format!(
+            "lancer writes data storage versions 2.0, 2.1 and 2.2, not {version}"
+        )));
+    }
     let schema = LanceSchema::from_arrow(input)?;
     let arrow = schema.to_arrow_ref()?;
     Ok(Target {
@@ -166,6 +217,7 @@ fn new_target(
         local_dir: lancer_commit::local_dir(uri),
         schema,
         arrow,
+        version,
     })
 }
 
@@ -268,7 +320,9 @@ impl<'a> FileRoller<'a> {
         while offset < batch.num_rows() {
             if self.current.is_none() {
                 let name = new_data_file_name();
-                let options = FileWriterOptions::default().with_page_bytes(self.params.page_bytes);
+                let options = FileWriterOptions::default()
+                    .with_page_bytes(self.params.page_bytes)
+                    .with_version(self.target.version);
                 let writer = data_file_writer(
                     &self.target.store,
                     &self.target.root,
@@ -301,8 +355,7 @@ impl<'a> FileRoller<'a> {
             return Ok(writer.abort().await?);
         }
         let written = writer.finish().await?;
-        let fields = written.schema.field_ids();
-        let columns = (0..fields.len() as i32).collect();
+        let (fields, columns) = written.data_file_fields();
         let file = DataFile::new(name, fields, columns, written.version, written.size_bytes);
         self.fragments.push(Fragment::new(file, written.num_rows));
         Ok(())

@@ -56,6 +56,55 @@ async fn lancer_seed_flow_is_read_exactly_by_pylance() {
     }
 }
 
+/// The seed flow written as Lance 2.1 and 2.2 datasets (2.2 is pylance's default): every
+/// data file has the dataset's version, and pylance reads every version exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lancer_seed_flow_in_2_1_and_2_2_is_read_exactly_by_pylance() {
+    let python = oracle::python("lancer_seed_flow_in_2_1_and_2_2_is_read_exactly_by_pylance");
+    let dir = tempfile::tempdir().unwrap();
+    for version in [lancer::FileVersion::V2_1, lancer::FileVersion::V2_2] {
+        let uri = uri(&dir, &format!("seed_{}", version.as_str()));
+        let dataset = lancer_seed_in(&uri, version).await;
+        assert_eq!(
+            dataset.manifest().data_format.as_ref().unwrap().version,
+            version.as_str()
+        );
+        let (_, minor) = version.manifest_numbers();
+        for fragment in &dataset.manifest().fragments {
+            for file in &fragment.files {
+                assert_eq!(
+                    (file.file_major_version, file.file_minor_version),
+                    (2, minor),
+                    "{}",
+                    file.path
+                );
+            }
+        }
+        for (v, columns, rows) in seed_expectation() {
+            let (got_columns, got_rows) = lancer_view(&uri, v).await;
+            assert_eq!(got_columns, columns, "lancer {version}, version {v}");
+            assert_eq!(
+                Value::Array(got_rows),
+                rows,
+                "lancer {version}, version {v}"
+            );
+        }
+        let Some(python) = &python else { continue };
+        let seen = run_json(python, "read_versions.py", &[&uri]);
+        for ((v, columns, rows), view) in
+            seed_expectation().into_iter().zip(seen.as_array().unwrap())
+        {
+            assert_eq!(
+                view["columns"],
+                serde_json::json!(columns),
+                "pylance {version} v{v}"
+            );
+            assert_eq!(view["rows"], rows, "pylance {version}, version {v}");
+            assert_eq!(view["storage"], version.as_str());
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pylance_seed_flow_is_read_exactly_by_lancer() {
     let Some(python) = oracle::python("pylance_seed_flow_is_read_exactly_by_lancer") else {

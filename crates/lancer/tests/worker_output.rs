@@ -11,7 +11,7 @@ use arrow_schema::{DataType, Field, Schema};
 use common::*;
 use futures::TryStreamExt;
 use lancer::{
-    CommitParams, Dataset, Error, Fragment, LanceSchema, Operation, WriteParams, write_fragments,
+    CommitParams, Dataset, Fragment, LanceSchema, Operation, WriteParams, write_fragments,
 };
 use lancer_testkit::oracle;
 
@@ -187,11 +187,14 @@ async fn unknown_row_counts_are_filled_from_the_files() {
     assert_eq!(dataset.count_rows().unwrap(), 5);
 }
 
+/// A dataset made by pylance with its defaults (file version 2.2): lancer commits pylance
+/// workers' fragments, lancer workers append to it and add a column with merge_columns,
+/// all in 2.2 files (no mixed versions), and pylance reads every version back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pylance_default_datasets_take_pylance_workers_and_read_but_refuse_lancer_writes() {
-    let Some(python) = oracle::python(
-        "pylance_default_datasets_take_pylance_workers_and_read_but_refuse_lancer_writes",
-    ) else {
+async fn pylance_default_datasets_take_lancer_workers_and_merge_columns() {
+    let Some(python) =
+        oracle::python("pylance_default_datasets_take_lancer_workers_and_merge_columns")
+    else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -223,19 +226,40 @@ async fn pylance_default_datasets_take_pylance_workers_and_read_but_refuse_lance
         dataset.manifest().data_format.as_ref().unwrap().version,
         "2.2"
     );
-    let seen = run_json(&python, "read_versions.py", &[&uri]);
-    assert_eq!(seen[0]["rows"].as_array().unwrap().len(), 2);
-    // lancer reads the 2.2 files back.
-    let table = dataset.scan().to_batch().await.unwrap();
-    assert_eq!(table.columns(), seed_batch(&[1, 2], &["x", "y"]).columns());
-    // lancer workers refuse to add 2.0 files to it, explaining what to do.
-    let reader = RecordBatchIterator::new([Ok(seed_batch(&[3], &["z"]))], seed_schema());
-    let error = write_fragments(&uri, reader, &WriteParams::default())
-        .await
-        .unwrap_err();
-    assert!(matches!(error, Error::Unsupported(_)), "{error}");
-    assert!(
-        error.to_string().contains("data_storage_version=\"2.0\""),
-        "{error}"
+    // A lancer worker appends: its files take the dataset's version without being told.
+    let appended = worker(&uri, &[3], &["zed"]).await;
+    assert_eq!(appended[0].files[0].file_minor_version, 2);
+    Dataset::commit(
+        &uri,
+        Operation::append(appended),
+        1,
+        &CommitParams::default(),
+    )
+    .await
+    .unwrap();
+    let merged = add_b_len(&uri).await;
+    assert_eq!(merged.version(), 3);
+    for fragment in &merged.manifest().fragments {
+        for file in &fragment.files {
+            assert_eq!(file.file_minor_version, 2, "{}", file.path);
+        }
+    }
+    assert_eq!(
+        merged.manifest().writer_feature_flags & lancer_table::features::MIXED_FILE_VERSIONS,
+        0
     );
+    let seen = run_json(&python, "read_versions.py", &[&uri]);
+    let views = seen.as_array().unwrap();
+    assert_eq!(views.len(), 3);
+    assert_eq!(
+        views[2]["rows"],
+        serde_json::json!([
+            {"a": 1, "b": "x", "b_len": 1},
+            {"a": 2, "b": "y", "b_len": 1},
+            {"a": 3, "b": "zed", "b_len": 3}
+        ])
+    );
+    assert_eq!(views[2]["storage"], "2.2");
+    let (_, ours) = lancer_view(&uri, 3).await;
+    assert_eq!(serde_json::Value::Array(ours), views[2]["rows"]);
 }

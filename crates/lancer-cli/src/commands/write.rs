@@ -26,6 +26,11 @@ pub struct Args {
     /// Start a new file once a file reaches this many bytes.
     #[arg(long, value_name = "N")]
     max_bytes_per_file: Option<u64>,
+    /// Lance file format version of the files when the fragments create the dataset: 2.0
+    /// (the default), 2.1, or 2.2 (also `stable`, pylance 14's default). Fragments for an
+    /// existing dataset always take its version.
+    #[arg(long, value_name = "VERSION")]
+    data_storage_version: Option<String>,
     /// Write the fragment JSON to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -67,6 +72,13 @@ impl RecordBatchReader for Chained {
 }
 
 pub async fn run(args: Args, context: &Context) -> Result<(), CliError> {
+    let version = args
+        .data_storage_version
+        .as_deref()
+        .map(|name| {
+            lancer::parse_data_storage_version(name).map_err(|e| CliError::usage(e.to_string()))
+        })
+        .transpose()?;
     let mut readers = Vec::new();
     for path in &args.inputs {
         readers.push((path.clone(), open_input(path, args.format)?));
@@ -101,6 +113,9 @@ pub async fn run(args: Args, context: &Context) -> Result<(), CliError> {
     }
     if let Some(bytes) = args.max_bytes_per_file {
         params = params.with_max_bytes_per_file(bytes);
+    }
+    if let Some(version) = version {
+        params = params.with_data_storage_version(version);
     }
     let fragments = lancer::write_fragments(&args.uri, reader, &params).await?;
     bar.finish_and_clear();

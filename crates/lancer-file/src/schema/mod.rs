@@ -281,6 +281,17 @@ impl LanceSchema {
         self.walk().iter().map(|f| f.id).collect()
     }
 
+    /// The ids of the fields that have a column in a data file of `version`, in column
+    /// order: every field in 2.0, only the leaves (fields without children) from 2.1 on.
+    /// A manifest's `DataFile.fields` lists exactly these.
+    pub fn column_field_ids(&self, version: crate::FileVersion) -> Vec<i32> {
+        self.walk()
+            .iter()
+            .filter(|f| version == crate::FileVersion::V2_0 || f.children.is_empty())
+            .map(|f| f.id)
+            .collect()
+    }
+
     /// The largest field id, or -1 for an empty schema.
     pub fn max_field_id(&self) -> i32 {
         self.walk().iter().map(|f| f.id).max().unwrap_or(-1)

@@ -113,6 +113,16 @@ pub struct WrittenFile {
     pub num_columns: usize,
 }
 
+impl WrittenFile {
+    /// What a manifest's `DataFile` records of this file: the ids of the fields with a
+    /// column (every field in 2.0, the leaves from 2.1 on) and their column indices.
+    pub fn data_file_fields(&self) -> (Vec<i32>, Vec<i32>) {
+        let fields = self.schema.column_field_ids(self.version);
+        let columns = (0..fields.len() as i32).collect();
+        (fields, columns)
+    }
+}
+
 struct ColumnWriter {
     kind: ColumnKind,
     /// Arrow type of the values (for [`ColumnKind::Values`] columns).

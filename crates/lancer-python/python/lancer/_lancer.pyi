@@ -70,6 +70,8 @@ def write_fragments(
     max_rows_per_file: Optional[int] = None,
     max_bytes_per_file: Optional[int] = None,
     storage_options: Optional[Dict[str, str]] = None,
+    new_schema: bool = False,
+    data_storage_version: Optional[str] = None,
 ) -> List[str]: ...
 def normalize_fragment_json(text: str) -> str: ...
 def open_dataset(

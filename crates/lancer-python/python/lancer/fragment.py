@@ -257,16 +257,16 @@ def write_fragments(
     the coordinator commits. ``mode="create"`` refuses an existing dataset.
 
     ``max_rows_per_group`` and ``progress`` are accepted for pylance compatibility and
-    ignored (lancer's pages are sized by bytes). Files are written in Lance file format 2.0:
-    ``data_storage_version`` may be ``None`` or ``"2.0"``; anything else raises
-    :class:`lancer.errors.UnsupportedError`.
+    ignored (lancer's pages are sized by bytes). ``data_storage_version`` (``"2.0"``,
+    ``"2.1"``, ``"2.2"`` or ``"stable"``) is the Lance file format of a dataset the fragments
+    create; it defaults to ``"2.0"`` (pylance's default is 2.2). Fragments for an existing
+    dataset always take that dataset's version. ``"legacy"`` and the unstable ``"next"``
+    raise :class:`lancer.errors.UnsupportedError`.
     """
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {', '.join(_MODES)}, not {mode!r}")
     if use_legacy_format:
         raise _unsupported("the legacy (0.1) file format")
-    if data_storage_version not in (None, "2.0"):
-        raise _unsupported(f"data_storage_version={data_storage_version!r}; lancer writes 2.0")
     if max_rows_per_file is not None and max_rows_per_file <= 0:
         raise ValueError("max_rows_per_file must be positive")
     if max_bytes_per_file is not None and max_bytes_per_file <= 0:
@@ -292,6 +292,7 @@ def write_fragments(
         max_bytes_per_file=max_bytes_per_file,
         storage_options=options,
         new_schema=new_schema,
+        data_storage_version=data_storage_version,
     )
     return [FragmentMetadata._from_checked_json(text) for text in written]
 

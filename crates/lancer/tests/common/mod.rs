@@ -11,7 +11,8 @@ use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, Int32Array, RecordBatch, RecordBatchIterator, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use lancer::{
-    CommitParams, Dataset, Fragment, LanceSchema, Operation, WriteParams, write_fragments,
+    CommitParams, Dataset, FileVersion, Fragment, LanceSchema, Operation, WriteParams,
+    write_fragments,
 };
 use lancer_testkit::oracle;
 use serde_json::{Value, json};
@@ -35,10 +36,15 @@ pub fn seed_batch(a: &[i32], b: &[&str]) -> RecordBatch {
 }
 
 pub async fn worker(uri: &str, a: &[i32], b: &[&str]) -> Vec<Fragment> {
+    worker_in(uri, a, b, FileVersion::V2_0).await
+}
+
+/// A worker writing files of `version` when it creates the dataset (an existing dataset's
+/// own version otherwise).
+pub async fn worker_in(uri: &str, a: &[i32], b: &[&str], version: FileVersion) -> Vec<Fragment> {
     let reader = RecordBatchIterator::new([Ok(seed_batch(a, b))], seed_schema());
-    write_fragments(uri, reader, &WriteParams::default())
-        .await
-        .unwrap()
+    let params = WriteParams::default().with_data_storage_version(version);
+    write_fragments(uri, reader, &params).await.unwrap()
 }
 
 /// Creates the dataset at `uri` (version 1) from one worker's rows.
@@ -57,8 +63,13 @@ pub async fn create(uri: &str, a: &[i32], b: &[&str]) -> Dataset {
 
 /// The seed flow by lancer: versions 1 (create from two workers), 2 (append), 3 (b_len).
 pub async fn lancer_seed(uri: &str) -> Dataset {
-    let w1 = worker(uri, &[1, 2, 3], &["x", "y", "z"]).await;
-    let w2 = worker(uri, &[4, 5, 6], &["u", "v", "w"]).await;
+    lancer_seed_in(uri, FileVersion::V2_0).await
+}
+
+/// The seed flow by lancer, with data files of `version`.
+pub async fn lancer_seed_in(uri: &str, version: FileVersion) -> Dataset {
+    let w1 = worker_in(uri, &[1, 2, 3], &["x", "y", "z"], version).await;
+    let w2 = worker_in(uri, &[4, 5, 6], &["u", "v", "w"], version).await;
     let json: Vec<String> = w1.iter().chain(&w2).map(Fragment::to_json).collect();
     let fragments: Vec<Fragment> = json
         .iter()

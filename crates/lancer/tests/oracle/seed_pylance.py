@@ -1,6 +1,7 @@
-"""The seed's distributed write done by pylance with data_storage_version="2.0".
+"""The seed's distributed write done by pylance, with data_storage_version="2.0" or the
+version given (pylance's default is 2.2).
 
-usage: seed_pylance.py URI
+usage: seed_pylance.py URI [VERSION]
 
 Two workers write fragments, their metadata goes through JSON, one commit creates the
 dataset (version 1); a third worker's fragment is appended (version 2); every fragment gets a
@@ -23,9 +24,9 @@ def b_len(batch):
     return pa.RecordBatch.from_arrays([pc.utf8_length(batch["b"])], ["b_len"])
 
 
-def main(uri):
-    f1 = write_fragments({"a": [1, 2, 3], "b": ["x", "y", "z"]}, uri, schema=SCHEMA, data_storage_version="2.0")
-    f2 = write_fragments({"a": [4, 5, 6], "b": ["u", "v", "w"]}, uri, schema=SCHEMA, data_storage_version="2.0")
+def main(uri, version="2.0"):
+    f1 = write_fragments({"a": [1, 2, 3], "b": ["x", "y", "z"]}, uri, schema=SCHEMA, data_storage_version=version)
+    f2 = write_fragments({"a": [4, 5, 6], "b": ["u", "v", "w"]}, uri, schema=SCHEMA, data_storage_version=version)
     texts = [json.dumps(f.to_json()) for f in f1 + f2]
     fragments = [FragmentMetadata.from_json(t) for t in texts]
     lance.LanceDataset.commit(uri, LanceOperation.Overwrite(SCHEMA, fragments), read_version=0)
@@ -43,4 +44,4 @@ def main(uri):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:3])

@@ -1,7 +1,8 @@
 """A pylance worker: writes rows a=START..START+COUNT, b="p<a>" as fragments of URI (file
-version 2.0) and writes their metadata, json.dumps(f.to_json()) each, as a JSON list to OUT.
+version 2.0, or VERSION) and writes their metadata, json.dumps(f.to_json()) each, as a JSON
+list to OUT.
 
-usage: worker.py URI OUT START COUNT
+usage: worker.py URI OUT START COUNT [VERSION]
 """
 import json
 import sys
@@ -12,10 +13,10 @@ from lance.fragment import write_fragments
 SCHEMA = pa.schema([("a", pa.int32()), ("b", pa.string())])
 
 
-def main(uri, out, start, count):
+def main(uri, out, start, count, version="2.0"):
     start, count = int(start), int(count)
     data = {"a": list(range(start, start + count)), "b": [f"p{i}" for i in range(start, start + count)]}
-    fragments = write_fragments(data, uri, schema=SCHEMA, data_storage_version="2.0")
+    fragments = write_fragments(data, uri, schema=SCHEMA, data_storage_version=version)
     json.dump([json.dumps(f.to_json()) for f in fragments], open(out, "w"))
 
 
