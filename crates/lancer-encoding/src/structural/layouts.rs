@@ -460,10 +460,23 @@ fn flat16() -> crate::proto21::CompressiveEncoding {
     }
 }
 
-/// A variable-width constant: `[u32 buffer count][u32 size per buffer][buffers]`, the buffers
-/// being the offsets `[0, len]` and the bytes.
+/// A constant stored in a buffer: `[u32 buffer count][u32 size per buffer][buffers]`, the
+/// buffers of a one-value array: the value's bytes (fixed width), or the offsets `[0, len]`
+/// and the bytes.
 fn scalar_from_buffers(buffer: &[u8]) -> Result<Values> {
     let count = read_uint(buffer, 0, 4)? as usize;
+    if count == 1 {
+        // A fixed-width value: its bytes are the one buffer.
+        let size = read_uint(buffer, 4, 4)? as usize;
+        let value = slice(buffer, 8, size, "constant value")?;
+        if value.is_empty() {
+            return Err(corrupt("an empty constant value"));
+        }
+        return Ok(Values::Fixed {
+            width: size,
+            data: value.to_vec(),
+        });
+    }
     if count != 2 {
         return Err(corrupt(format!("a constant value of {count} buffers")));
     }

@@ -208,10 +208,63 @@ pub(crate) enum Scheme {
     Bitpacked,
     /// Runs of equal values: values, then u8 lengths.
     RunLength,
+    /// Byte `j` of every value together, for each `j` (only under a general compression,
+    /// which it helps).
+    ByteStreamSplit,
     /// Offsets from the buffer's start, then bytes.
     Variable,
+    /// Variable-width values compressed with FSST: chunks as `Variable`, the page's
+    /// symbol table in the encoding.
+    Fsst(std::sync::Arc<Vec<u8>>),
     /// Fixed-size lists: the item validity (if any) as its own buffer, then the items.
     Lists(Box<Scheme>),
+    /// Another scheme whose first buffer in each chunk is compressed with LZ4 or zstd (a
+    /// field asks for it with `lance-encoding:compression`).
+    General { inner: Box<Scheme>, codec: Codec },
+}
+
+/// A general-purpose compression a field asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Codec {
+    Lz4,
+    Zstd { level: i32 },
+}
+
+impl Codec {
+    fn message(&self) -> crate::proto21::BufferCompression {
+        use crate::proto21::CompressionScheme;
+        match self {
+            Codec::Lz4 => crate::proto21::BufferCompression {
+                scheme: CompressionScheme::Lz4 as i32,
+                level: None,
+            },
+            Codec::Zstd { level } => crate::proto21::BufferCompression {
+                scheme: CompressionScheme::Zstd as i32,
+                level: Some(*level),
+            },
+        }
+    }
+
+    /// One buffer compressed, framed as Lance reads it: `[u32 size][LZ4 block]` or
+    /// `[u64 size][zstd frame]`.
+    pub(crate) fn compress(&self, buffer: &[u8]) -> Vec<u8> {
+        match self {
+            Codec::Lz4 => {
+                let mut out = (buffer.len() as u32).to_le_bytes().to_vec();
+                out.extend_from_slice(&lz4_flex::block::compress(buffer));
+                out
+            }
+            Codec::Zstd { level } => {
+                let mut out = (buffer.len() as u64).to_le_bytes().to_vec();
+                // Compressing a buffer in memory cannot fail short of running out of it.
+                let frame = zstd::bulk::compress(buffer, *level).unwrap_or_else(|_| {
+                    zstd::bulk::compress(buffer, 0).expect("zstd compresses in memory")
+                });
+                out.extend_from_slice(&frame);
+                out
+            }
+        }
+    }
 }
 
 impl Scheme {
@@ -245,6 +298,52 @@ impl Scheme {
         }
     }
 
+    /// The plain scheme of `slots` (a field asked for no compression).
+    pub(crate) fn plain(slots: &Slots) -> Scheme {
+        match slots {
+            Slots::Variable { .. } => Scheme::Variable,
+            Slots::Lists { items, .. } => Scheme::Lists(Box::new(match items.as_ref() {
+                Slots::Lists { .. } => Scheme::plain(items),
+                _ => Scheme::Flat,
+            })),
+            _ => Scheme::Flat,
+        }
+    }
+
+    /// The scheme under a general compression `codec`: the chosen scheme, or for 32- and
+    /// 64-bit values byte stream split when it compresses better on the page's first chunks
+    /// (pylance decides this from byte entropy; trying both is simpler and as good).
+    pub(crate) fn choose_under(slots: &Slots, codec: Codec) -> Scheme {
+        let general = |inner: Scheme| Scheme::General {
+            inner: Box::new(inner),
+            codec,
+        };
+        let chosen = general(Scheme::choose(slots));
+        let Slots::Fixed { width: 4 | 8, .. } = slots else {
+            return chosen;
+        };
+        let split = general(Scheme::ByteStreamSplit);
+        let sample_bytes = |scheme: &Scheme| {
+            let (mut start, mut bytes) = (0, 0);
+            for _ in 0..8 {
+                if start >= slots.len() {
+                    break;
+                }
+                let n = scheme.chunk_len(slots, start);
+                let mut out = Vec::new();
+                scheme.encode_chunk(slots, start..start + n, &mut out);
+                bytes += out.iter().map(Vec::len).sum::<usize>();
+                start += n;
+            }
+            bytes * 1024 / start.max(1)
+        };
+        if sample_bytes(&split) < sample_bytes(&chosen) {
+            split
+        } else {
+            chosen
+        }
+    }
+
     /// The scheme for dictionary indices: bit packed when that is smaller, else plain.
     pub(crate) fn choose_indices(slots: &Slots) -> Scheme {
         match Scheme::choose(slots) {
@@ -274,11 +373,17 @@ impl Scheme {
                     values: None,
                 })
             }
+            (Scheme::ByteStreamSplit, Slots::Fixed { width, .. }) => {
+                Compression::ByteStreamSplit(Box::new(crate::proto21::ByteStreamSplit {
+                    values: Some(Box::new(encoding(flat(8 * *width as u64)))),
+                }))
+            }
             (Scheme::RunLength, Slots::Fixed { width, .. }) => Compression::Rle(Box::new(Rle {
                 values: Some(Box::new(encoding(flat(8 * *width as u64)))),
                 run_lengths: Some(Box::new(encoding(flat(8)))),
             })),
             (Scheme::Variable, Slots::Variable { offsets, .. }) => variable(offsets.bits()),
+            (Scheme::Fsst(table), Slots::Variable { offsets, .. }) => fsst(table, offsets.bits()),
             (
                 Scheme::Lists(inner),
                 Slots::Lists {
@@ -292,6 +397,12 @@ impl Scheme {
                 values: Some(Box::new(inner.encoding(items))),
                 has_validity: validity.is_some(),
             })),
+            (Scheme::General { inner, codec }, slots) => {
+                Compression::General(Box::new(crate::proto21::General {
+                    compression: Some(codec.message()),
+                    values: Some(Box::new(inner.encoding(slots))),
+                }))
+            }
             // Schemes are chosen for their slots; anything else is plain.
             (_, slots) => return Scheme::Flat.encoding(slots),
         };
@@ -302,6 +413,7 @@ impl Scheme {
     pub(crate) fn buffers(&self, slots: &Slots) -> usize {
         match (self, slots) {
             (Scheme::RunLength, _) => 2,
+            (Scheme::General { inner, .. }, slots) => inner.buffers(slots),
             (
                 Scheme::Lists(inner),
                 Slots::Lists {
@@ -315,10 +427,13 @@ impl Scheme {
     /// Values in the chunk starting at `start`: all that remain if they fit, otherwise the
     /// largest power of two (at least 2) that does.
     pub(crate) fn chunk_len(&self, slots: &Slots, start: usize) -> usize {
+        if let Scheme::General { inner, .. } = self {
+            return inner.chunk_len(slots, start);
+        }
         let remaining = slots.len() - start;
         let (cap, budget) = match self {
             Scheme::Bitpacked => (BLOCK, usize::MAX),
-            Scheme::Variable => (MAX_CHUNK_VALUES, VARIABLE_CHUNK_BYTES),
+            Scheme::Variable | Scheme::Fsst(_) => (MAX_CHUNK_VALUES, VARIABLE_CHUNK_BYTES),
             _ => (MAX_CHUNK_VALUES, FIXED_CHUNK_BYTES),
         };
         let fits = |n: usize| n <= cap && self.chunk_bytes(slots, start..start + n) <= budget;
@@ -369,6 +484,13 @@ impl Scheme {
     /// Encodes values `range` as one chunk's value buffers.
     pub(crate) fn encode_chunk(&self, slots: &Slots, range: Range<usize>, out: &mut Vec<Vec<u8>>) {
         match (self, slots) {
+            (Scheme::General { inner, codec }, slots) => {
+                let first = out.len();
+                inner.encode_chunk(slots, range, out);
+                if let Some(buffer) = out.get_mut(first) {
+                    *buffer = codec.compress(buffer);
+                }
+            }
             (_, Slots::Bits(bits)) => out.push(bits_bytes(bits, range)),
             (Scheme::Bitpacked, Slots::Fixed { width, data, .. }) => {
                 let values = Words::new(data, *width);
@@ -380,6 +502,17 @@ impl Scheme {
                 let (values, lengths) = run_length(&Words::new(data, *width), range);
                 out.push(values);
                 out.push(lengths);
+            }
+            (Scheme::ByteStreamSplit, Slots::Fixed { width, data, .. }) => {
+                let values = &data[range.start * width..range.end * width];
+                let n = range.len();
+                let mut split = vec![0u8; values.len()];
+                for (i, value) in values.chunks_exact(*width).enumerate() {
+                    for (j, byte) in value.iter().enumerate() {
+                        split[j * n + i] = *byte;
+                    }
+                }
+                out.push(split);
             }
             (_, Slots::Fixed { width, data, .. }) => {
                 out.push(data[range.start * width..range.end * width].to_vec())
@@ -421,6 +554,14 @@ pub(crate) fn flat(bits: u64) -> Compression {
         bits_per_value: bits,
         data: None,
     })
+}
+
+/// FSST over variable-width values of `offset_bits` offsets.
+pub(crate) fn fsst(table: &[u8], offset_bits: u32) -> Compression {
+    Compression::Fsst(Box::new(crate::proto21::Fsst {
+        symbol_table: table.to_vec(),
+        values: Some(Box::new(encoding(variable(offset_bits)))),
+    }))
 }
 
 pub(crate) fn variable(offset_bits: u32) -> Compression {
@@ -660,17 +801,57 @@ fn level_words(levels: &[u16]) -> Vec<u8> {
     levels.iter().flat_map(|l| l.to_le_bytes()).collect()
 }
 
-/// The value every valid slot holds, when they all hold the same fixed-width value of at
-/// most 32 bytes (and there is one).
-pub(crate) fn constant_value(slots: &Slots, validity: Option<&BooleanBuffer>) -> Option<Vec<u8>> {
-    let Slots::Fixed { width, .. } = slots else {
-        return None;
-    };
+/// The value of a constant page.
+pub(crate) enum Constant {
+    /// A fixed-width value of at most 32 bytes, stored in the layout.
+    Inline(Vec<u8>),
+    /// Any other value, as its own buffer: `[u32 buffer count][u32 size per buffer][buffers]`,
+    /// the buffers of a one-value Arrow array (offsets and bytes for a string).
+    Buffer(Vec<u8>),
+}
+
+/// The value every valid slot holds, when they all hold the same one (and there is one).
+pub(crate) fn constant_value(slots: &Slots, validity: Option<&BooleanBuffer>) -> Option<Constant> {
     let valid = |i: usize| validity.is_none_or(|v| v.value(i));
     let first = (0..slots.len()).find(|i| valid(*i))?;
-    let value = slots.fixed_value(first);
-    let all_same = (first..slots.len()).all(|i| !valid(i) || slots.fixed_value(i) == value);
-    (all_same && *width <= 32).then(|| value.to_vec())
+    match slots {
+        Slots::Fixed { width, .. } => {
+            let value = slots.fixed_value(first);
+            let same = (first..slots.len()).all(|i| !valid(i) || slots.fixed_value(i) == value);
+            if !same {
+                return None;
+            }
+            Some(if *width <= 32 {
+                Constant::Inline(value.to_vec())
+            } else {
+                Constant::Buffer(scalar_buffer(&[value]))
+            })
+        }
+        Slots::Variable { offsets, data } => {
+            let at = |i: usize| &data[offsets.get(i)..offsets.get(i + 1)];
+            let value = at(first);
+            let same = (first..slots.len()).all(|i| !valid(i) || at(i) == value);
+            if !same {
+                return None;
+            }
+            let width = offsets.bits() as usize / 8;
+            let mut value_offsets = vec![0u8; width];
+            value_offsets.extend_from_slice(&(value.len() as u64).to_le_bytes()[..width]);
+            Some(Constant::Buffer(scalar_buffer(&[&value_offsets, value])))
+        }
+        _ => None,
+    }
+}
+
+fn scalar_buffer(buffers: &[&[u8]]) -> Vec<u8> {
+    let mut out = (buffers.len() as u32).to_le_bytes().to_vec();
+    for buffer in buffers {
+        out.extend_from_slice(&(buffer.len() as u32).to_le_bytes());
+    }
+    for buffer in buffers {
+        out.extend_from_slice(buffer);
+    }
+    out
 }
 
 #[cfg(test)]

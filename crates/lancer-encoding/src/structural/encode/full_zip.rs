@@ -5,14 +5,19 @@
 use arrow_buffer::BooleanBuffer;
 
 use super::super::bits::bit_width;
-use super::compress::{Slots, encoding, flat, variable};
+use super::compress::{Slots, encoding, flat, fsst, variable};
 use super::stripe::Striped;
 use crate::page::PageBuffer;
 use crate::proto21::compressive_encoding::Compression;
 use crate::proto21::{FixedSizeList, FullZipLayout, full_zip_layout};
 
-/// Writes a full-zip page of `striped`'s levels and `slots`.
-pub(crate) fn full_zip(striped: &Striped, slots: &Slots) -> (FullZipLayout, Vec<PageBuffer>) {
+/// Writes a full-zip page of `striped`'s levels and `slots` (FSST-compressed strings when
+/// `fsst_table` is given).
+pub(crate) fn full_zip(
+    striped: &Striped,
+    slots: &Slots,
+    fsst_table: Option<&[u8]>,
+) -> (FullZipLayout, Vec<PageBuffer>) {
     let rep = striped.rep.as_deref();
     let def = striped.def.as_deref();
     let max = |levels: Option<&[u16]>| levels.and_then(|l| l.iter().copied().max()).unwrap_or(0);
@@ -28,7 +33,10 @@ pub(crate) fn full_zip(striped: &Striped, slots: &Slots) -> (FullZipLayout, Vec<
     let (details, value_compression) = match slots {
         Slots::Variable { offsets, .. } => (
             full_zip_layout::Details::BitsPerOffset(offsets.bits()),
-            variable(offsets.bits()),
+            match fsst_table {
+                Some(table) => fsst(table, offsets.bits()),
+                None => variable(offsets.bits()),
+            },
         ),
         other => {
             let width = other.fixed_value_bytes().expect("fixed-width slots");

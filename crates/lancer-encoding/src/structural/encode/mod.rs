@@ -15,6 +15,7 @@
 
 mod compress;
 mod dictionary;
+mod fsst;
 mod full_zip;
 mod mini_block;
 mod stripe;
@@ -26,7 +27,7 @@ use arrow_schema::Field;
 use crate::error::{Error, Result};
 use crate::page::PageBuffer;
 use crate::proto21::{ConstantLayout, PageLayout, page_layout::Layout};
-use compress::{LevelScheme, Scheme, Slots, constant_value};
+use compress::{Constant, LevelScheme, Scheme, Slots, constant_value};
 use stripe::{LeafPath, Striped, Stripes};
 
 /// The file version pages are written for: 2.1, or 2.2 (pylance 14's default), whose
@@ -112,6 +113,10 @@ fn in_column(error: Error, column: &str) -> Error {
             data_type,
             reason,
         },
+        Error::InvalidData { column: c, message } if c.is_empty() => Error::InvalidData {
+            column: column.to_string(),
+            message,
+        },
         other => other,
     }
 }
@@ -191,7 +196,11 @@ fn encode_page(
                 .map(|(layout, buffers)| page(Layout::MiniBlock(layout), buffers)),
         );
     }
+    let request = Request::of(striped)?;
     let slots = Slots::of(values)?;
+    if request == Request::Plain {
+        return Ok(plain_page(striped, &slots, valid, version).map(|(l, b)| page(l, b)));
+    }
     if version == Version::V2_2
         && let Some(value) = constant_value(&slots, valid)
     {
@@ -205,15 +214,115 @@ fn encode_page(
                 .map(|(layout, buffers)| page(Layout::MiniBlock(layout), buffers)),
         );
     }
-    if is_wide(&slots, valid) {
-        let (layout, buffers) = full_zip::full_zip(striped, &slots);
+    let wide = is_wide(&slots, valid);
+    // Text (not binary) of some size is FSST-compressed, in either layout (pylance's rule).
+    let text = matches!(
+        values.data_type(),
+        arrow_schema::DataType::Utf8 | arrow_schema::DataType::LargeUtf8
+    );
+    let fsst = match request {
+        Request::Fsst => true,
+        Request::Auto => text,
+        // A general compression replaces FSST, as in pylance.
+        Request::General(_) | Request::Plain => false,
+    };
+    let compressed = fsst
+        .then(|| fsst::try_compress(&slots, valid, request == Request::Fsst))
+        .flatten();
+    if wide {
+        let (layout, buffers) = match &compressed {
+            Some(c) => full_zip::full_zip(striped, &c.slots, Some(&c.table)),
+            None => full_zip::full_zip(striped, &slots, None),
+        };
         return Ok(Ok(page(Layout::FullZip(layout), buffers)));
     }
-    let scheme = Scheme::choose(&slots);
+    if let Some(compressed) = compressed {
+        let scheme = Scheme::Fsst(std::sync::Arc::new(compressed.table));
+        return Ok(
+            mini_block::mini_block(striped, &compressed.slots, &scheme, None, version)
+                .map(|(layout, buffers)| page(Layout::MiniBlock(layout), buffers)),
+        );
+    }
+    let scheme = match request {
+        Request::General(codec) => Scheme::choose_under(&slots, codec),
+        _ => Scheme::choose(&slots),
+    };
     Ok(
         mini_block::mini_block(striped, &slots, &scheme, None, version)
             .map(|(layout, buffers)| page(Layout::MiniBlock(layout), buffers)),
     )
+}
+
+/// A page without any compression (a field asked for none): plain values, in full-zip
+/// pages when wide.
+fn plain_page(
+    striped: &Striped,
+    slots: &Slots,
+    valid: Option<&BooleanBuffer>,
+    version: Version,
+) -> std::result::Result<(Layout, Vec<PageBuffer>), Overflow> {
+    if is_wide(slots, valid) {
+        let (layout, buffers) = full_zip::full_zip(striped, slots, None);
+        return Ok((Layout::FullZip(layout), buffers));
+    }
+    let scheme = Scheme::plain(slots);
+    mini_block::mini_block(striped, slots, &scheme, None, version)
+        .map(|(layout, buffers)| (Layout::MiniBlock(layout), buffers))
+}
+
+/// What a field's `lance-encoding:compression` metadata asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Request {
+    /// Nothing: lancer chooses, as pylance would.
+    Auto,
+    /// `none`: plain values.
+    Plain,
+    /// `fsst`: FSST for any variable-width values.
+    Fsst,
+    /// `zstd` or `lz4` around each chunk's first buffer.
+    General(compress::Codec),
+}
+
+/// Field metadata naming the compression, as pylance reads it.
+const COMPRESSION_KEY: &str = "lance-encoding:compression";
+/// Field metadata giving the compression level.
+const COMPRESSION_LEVEL_KEY: &str = "lance-encoding:compression-level";
+
+impl Request {
+    fn of(striped: &Striped) -> Result<Request> {
+        let metadata = &striped.leaf_metadata;
+        let Some(name) = metadata.get(COMPRESSION_KEY) else {
+            return Ok(Request::Auto);
+        };
+        let level = match metadata.get(COMPRESSION_LEVEL_KEY) {
+            None => None,
+            Some(level) => Some(
+                level
+                    .trim()
+                    .parse::<i32>()
+                    .map_err(|_| Error::InvalidData {
+                        column: String::new(),
+                        message: format!("{COMPRESSION_LEVEL_KEY} `{level}` is not an integer"),
+                    })?,
+            ),
+        };
+        Ok(match name.trim().to_ascii_lowercase().as_str() {
+            "none" => Request::Plain,
+            "fsst" => Request::Fsst,
+            "lz4" => Request::General(compress::Codec::Lz4),
+            "zstd" => Request::General(compress::Codec::Zstd {
+                level: level.unwrap_or(3),
+            }),
+            other => {
+                return Err(Error::InvalidData {
+                    column: String::new(),
+                    message: format!(
+                        "{COMPRESSION_KEY} `{other}` is not one of none, fsst, lz4, zstd"
+                    ),
+                });
+            }
+        })
+    }
 }
 
 /// Whether the page's values are wide enough for a full-zip page.
@@ -232,16 +341,28 @@ fn is_wide(slots: &Slots, valid: Option<&BooleanBuffer>) -> bool {
 }
 
 /// A constant page: every value slot null (`value` None), or all equal to `value` (2.2).
-/// The levels go into two buffers when the kind of each missing item matters.
+/// The buffers are the value's (when not inline), then the levels when there are any that
+/// matter: rep and def, an empty buffer for an absent kind.
 fn constant(
     striped: &Striped,
-    value: Option<Vec<u8>>,
+    value: Option<Constant>,
     version: Version,
 ) -> (ConstantLayout, Vec<PageBuffer>) {
     let mut layout = ConstantLayout {
         layers: striped.layers.clone(),
-        inline_value: value.clone(),
         ..Default::default()
+    };
+    let mut buffers = Vec::with_capacity(3);
+    let value = match value {
+        None => None,
+        Some(Constant::Inline(bytes)) => {
+            layout.inline_value = Some(bytes);
+            Some(())
+        }
+        Some(Constant::Buffer(bytes)) => {
+            buffers.push(PageBuffer::from(bytes));
+            Some(())
+        }
     };
     // All null and no layer above the leaf: the layers say it all.
     let flat = striped.layers.len() == 1;
@@ -250,10 +371,9 @@ fn constant(
         Some(_) => striped.rep.is_some() || striped.def.is_some(),
     };
     if !needs_levels {
-        return (layout, Vec::new());
+        return (layout, buffers);
     }
     let large = version == Version::V2_2;
-    let mut buffers = Vec::with_capacity(2);
     for (levels, is_rep) in [
         (striped.rep.as_deref(), true),
         (striped.def.as_deref(), false),

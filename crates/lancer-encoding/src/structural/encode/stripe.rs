@@ -37,6 +37,8 @@ enum Step {
 #[derive(Clone, Debug)]
 pub(crate) struct LeafPath {
     steps: Vec<Step>,
+    /// The leaf field's metadata (where a field asks for a compression).
+    pub(crate) leaf_metadata: arrow_schema::Metadata,
     /// Per node (the last is the leaf): may it be null; and its dotted name, for errors.
     nullable: Vec<bool>,
     names: Vec<String>,
@@ -47,6 +49,7 @@ impl LeafPath {
     pub(crate) fn new(field: &Field, leaf: usize) -> Result<LeafPath> {
         let mut path = LeafPath {
             steps: Vec::new(),
+            leaf_metadata: field.metadata().clone(),
             nullable: vec![field.is_nullable()],
             names: vec![field.name().clone()],
         };
@@ -94,6 +97,7 @@ impl LeafPath {
             };
             path.nullable.push(next.is_nullable());
             path.names.push(format!("{name}.{}", next.name()));
+            path.leaf_metadata = next.metadata().clone();
             data_type = next.data_type().clone();
         }
     }
@@ -156,6 +160,8 @@ pub(crate) struct Striped {
     /// Which value slots hold a value (None when all do): a slot is null when its item
     /// is, at the leaf or at a struct above it, whatever the slot's bytes are.
     pub(crate) slot_valid: Option<BooleanBuffer>,
+    /// The leaf field's metadata.
+    pub(crate) leaf_metadata: arrow_schema::Metadata,
 }
 
 impl Striped {
@@ -393,6 +399,7 @@ impl Stripes {
             max_rep,
             max_visible_def,
             slot_valid,
+            leaf_metadata: self.path.leaf_metadata.clone(),
         })
     }
 
