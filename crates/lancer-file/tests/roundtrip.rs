@@ -8,11 +8,11 @@ use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use futures::TryStreamExt;
 use lancer_file::{
-    FileReader, FileWriter, FileWriterOptions, LanceSchema, Projection, ReadOptions,
+    FileReader, FileVersion, FileWriter, FileWriterOptions, LanceSchema, Projection, ReadOptions,
 };
 use lancer_testkit::compare::assert_batches_equal;
 use lancer_testkit::random::{Shape, random_batch};
-use lancer_testkit::strategy::any_field;
+use lancer_testkit::strategy::{any_field, any_structural_field, has_map};
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use proptest::prelude::*;
@@ -24,9 +24,20 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 async fn write(store: &Arc<InMemory>, batches: &[RecordBatch], page_bytes: usize) -> Path {
+    write_version(store, batches, page_bytes, FileVersion::V2_0).await
+}
+
+async fn write_version(
+    store: &Arc<InMemory>,
+    batches: &[RecordBatch],
+    page_bytes: usize,
+    version: FileVersion,
+) -> Path {
     let path = Path::from("t.lance");
     let schema = LanceSchema::from_arrow(&batches[0].schema()).unwrap();
-    let options = FileWriterOptions::default().with_page_bytes(page_bytes);
+    let options = FileWriterOptions::default()
+        .with_page_bytes(page_bytes)
+        .with_version(version);
     let mut writer = FileWriter::try_new(store.clone(), path.clone(), schema, options).unwrap();
     for batch in batches {
         writer.write_batch(batch).await.unwrap();
@@ -80,6 +91,49 @@ proptest! {
             let part = read(&store, &path, ReadOptions::default().with_rows(rows.clone()).with_batch_size(batch_size)).await;
             assert_batches_equal(&part, &expected.slice(rows.start as usize, (rows.end - rows.start) as usize), "row range");
 
+            let only_b = read(&store, &path, ReadOptions::default().with_projection(Projection::Names(vec!["b".into()]))).await;
+            assert_batches_equal(&only_b, &expected.project(&[1]).unwrap(), "projection");
+        });
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The same for files of versions 2.1 and 2.2, with what only they store (null structs,
+    /// maps in 2.2).
+    #[test]
+    fn structural_files_round_trip(
+        a in any_structural_field("a"),
+        b in any_structural_field("b"),
+        batch_rows in prop::collection::vec(0usize..200, 1..5),
+        page_bytes in prop_oneof![Just(1usize), 16usize..512, Just(8 << 20)],
+        seed in any::<u64>(),
+        null_density in prop_oneof![Just(0.0), Just(0.25), Just(1.0)],
+        struct_null_density in prop_oneof![Just(0.0), Just(0.3)],
+        batch_size in 1usize..100,
+        cut in (any::<u64>(), any::<u64>()),
+        v2_2 in any::<bool>(),
+    ) {
+        let version = if v2_2 { FileVersion::V2_2 } else { FileVersion::V2_1 };
+        prop_assume!(v2_2 || !(has_map(a.data_type()) || has_map(b.data_type())));
+        let shape = Shape { null_density, struct_null_density, max_string: 40, ..Shape::default() };
+        let fields = [a, b];
+        let batches: Vec<RecordBatch> = batch_rows.iter().enumerate()
+            .map(|(i, &rows)| random_batch(seed.wrapping_add(i as u64), &fields, rows, &shape))
+            .collect();
+        let expected = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
+        let rt = runtime();
+        rt.block_on(async {
+            let store = Arc::new(InMemory::new());
+            let path = write_version(&store, &batches, page_bytes, version).await;
+            let all = read(&store, &path, ReadOptions::default().with_batch_size(batch_size)).await;
+            assert_batches_equal(&all, &expected, "whole file");
+            let n = expected.num_rows() as u64;
+            let (x, y) = (cut.0 % (n + 1), cut.1 % (n + 1));
+            let rows = x.min(y)..x.max(y);
+            let part = read(&store, &path, ReadOptions::default().with_rows(rows.clone()).with_batch_size(batch_size)).await;
+            assert_batches_equal(&part, &expected.slice(rows.start as usize, (rows.end - rows.start) as usize), "row range");
             let only_b = read(&store, &path, ReadOptions::default().with_projection(Projection::Names(vec!["b".into()]))).await;
             assert_batches_equal(&only_b, &expected.project(&[1]).unwrap(), "projection");
         });

@@ -42,6 +42,7 @@ fn without_dictionaries(data_type: &DataType) -> DataType {
         DataType::LargeList(item) => DataType::LargeList(field(item)),
         DataType::FixedSizeList(item, n) => DataType::FixedSizeList(field(item), *n),
         DataType::Struct(children) => DataType::Struct(children.iter().map(field).collect()),
+        DataType::Map(entries, sorted) => DataType::Map(field(entries), *sorted),
         other => other.clone(),
     }
 }

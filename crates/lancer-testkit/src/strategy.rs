@@ -77,3 +77,62 @@ pub fn any_field(name: &'static str) -> impl Strategy<Value = Field> {
     (any_type(), prop::bool::weighted(0.8))
         .prop_map(move |(t, nullable)| Field::new(name, t.clone(), nullable || t == DataType::Null))
 }
+
+/// Any type a Lance 2.1/2.2 file stores: those of [`any_type`] and maps, nested up to a
+/// few levels (map keys are non-null strings or integers).
+pub fn any_structural_type() -> impl Strategy<Value = DataType> {
+    leaf_type().prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            inner
+                .clone()
+                .prop_map(|t| DataType::List(Arc::new(Field::new("item", t, true)))),
+            inner
+                .clone()
+                .prop_map(|t| DataType::LargeList(Arc::new(Field::new("item", t, true)))),
+            (
+                prop_oneof![Just(DataType::Utf8), Just(DataType::Int64)],
+                inner.clone()
+            )
+                .prop_map(|(key, value)| {
+                    let entries = Field::new(
+                        "entries",
+                        DataType::Struct(Fields::from(vec![
+                            Field::new("key", key, false),
+                            Field::new("value", value, true),
+                        ])),
+                        false,
+                    );
+                    DataType::Map(Arc::new(entries), false)
+                }),
+            prop::collection::vec((inner, any::<bool>()), 1..4).prop_map(|children| {
+                DataType::Struct(Fields::from(
+                    children
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (t, nullable))| {
+                            Field::new(format!("f{i}"), t.clone(), nullable || t == DataType::Null)
+                        })
+                        .collect::<Vec<_>>(),
+                ))
+            }),
+        ]
+    })
+}
+
+/// A top-level field of any type a 2.1/2.2 file stores; nullable most of the time.
+pub fn any_structural_field(name: &'static str) -> impl Strategy<Value = Field> {
+    (any_structural_type(), prop::bool::weighted(0.8))
+        .prop_map(move |(t, nullable)| Field::new(name, t.clone(), nullable || t == DataType::Null))
+}
+
+/// Whether `data_type` holds a map anywhere.
+pub fn has_map(data_type: &DataType) -> bool {
+    match data_type {
+        DataType::Map(..) => true,
+        DataType::List(item) | DataType::LargeList(item) | DataType::FixedSizeList(item, _) => {
+            has_map(item.data_type())
+        }
+        DataType::Struct(fields) => fields.iter().any(|f| has_map(f.data_type())),
+        _ => false,
+    }
+}

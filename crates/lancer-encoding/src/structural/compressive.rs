@@ -310,8 +310,10 @@ fn out_of_line_bitpacked(buffer: &[u8], bits: u64, width: u64, n: usize) -> Resu
     }
     if tail > 0 {
         let rest = &buffer[at.min(buffer.len())..];
-        if rest.len() == tail * word && rest.len() != packed {
-            // The tail was cheaper to store unpacked.
+        if rest.len() == tail * word {
+            // The tail was cheaper to store unpacked. When both forms take the same bytes
+            // the writer stores it unpacked, so that length always means raw (as in
+            // pylance's reader).
             out.extend_from_slice(rest);
         } else {
             unpack_block(

@@ -70,7 +70,7 @@ fn leaf_supported(data_type: &DataType) -> bool {
     match data_type {
         DataType::FixedSizeList(item, _) => match item.data_type() {
             DataType::FixedSizeList(..) => leaf_supported(item.data_type()),
-            DataType::Boolean => true,
+            DataType::Boolean | DataType::FixedSizeBinary(_) => true,
             other => other.primitive_width().is_some(),
         },
         DataType::Dictionary(_, value) => leaf_supported(value),
@@ -216,6 +216,11 @@ fn empty_values(data_type: &DataType) -> Values {
             item_validity: None,
         },
         DataType::Dictionary(_, value) => empty_values(value),
+        // Null slots hold nothing; one byte apiece keeps them counted.
+        DataType::Null => Values::Fixed {
+            width: 1,
+            data: Vec::new(),
+        },
         DataType::FixedSizeBinary(width) => Values::Fixed {
             width: *width as usize,
             data: Vec::new(),

@@ -933,3 +933,25 @@ mod tests {
         }
     }
 }
+#[cfg(test)]
+mod out_of_line_tests {
+    use super::*;
+    use crate::structural::compressive::decode_levels;
+
+    #[test]
+    fn out_of_line_levels_of_every_length_round_trip() {
+        for width in [1u32, 2, 3, 5] {
+            for n in [
+                1usize, 100, 191, 192, 193, 1023, 1024, 1025, 1500, 2047, 2048, 2100, 3333,
+            ] {
+                let levels: Vec<u16> = (0..n)
+                    .map(|i| ((i * 7 + i / 3) % (1 << width)) as u16)
+                    .collect();
+                let scheme = LevelScheme::OutOfLine { width };
+                let block = scheme.encode(&levels);
+                let back = decode_levels(&scheme.encoding(), &block, n).unwrap();
+                assert_eq!(back, levels, "width {width} n {n}");
+            }
+        }
+    }
+}

@@ -59,7 +59,7 @@ pub struct StructuralEncodedPage {
 
 /// Encodes the rows of `arrays` (arrays of the whole `field`, back to back) for leaf column
 /// `leaf` of the field (pre-order; see [`leaf_types`](crate::leaf_types)) as one or more
-/// pages (more when the rows do not fit one).
+/// pages (more when the rows do not fit one; none for no rows).
 pub fn encode_structural_pages(
     field: &Field,
     leaf: usize,
@@ -68,6 +68,9 @@ pub fn encode_structural_pages(
 ) -> Result<Vec<StructuralEncodedPage>> {
     let path = LeafPath::new(field, leaf)?;
     let mut pages = Vec::new();
+    if arrays.iter().all(|a| a.is_empty()) {
+        return Ok(pages);
+    }
     encode_rows(&path, arrays.to_vec(), version, &mut pages)?;
     Ok(pages)
 }
