@@ -53,7 +53,7 @@ pub use encode::{encode_list_offsets, encode_struct_header, encode_values};
 pub use error::{Error, Result};
 pub use page::{EncodedPage, PageBuffer, arrow_to_bytes};
 pub use structural::{
-    StructuralEncodedPage, StructuralPage, StructuralVersion, decode_structural_page,
-    encode_structural_pages, join_leaves, leaf_array, leaf_count, leaf_types,
-    structural_bytes_estimate, structural_type_supported,
+    BufferRanges, RowRange, StructuralEncodedPage, StructuralPage, StructuralVersion,
+    decode_structural_page, encode_structural_pages, join_leaves, leaf_array, leaf_count,
+    leaf_types, structural_bytes_estimate, structural_type_supported,
 };

@@ -301,7 +301,7 @@ async fn files_read_only_the_bytes_they_need_on_servers() {
     for endpoint in servers::all("files_read_only_the_bytes_they_need_on_servers") {
         let (store, root) =
             lancer_commit::open_store(&endpoint.uri("file"), &options(&endpoint)).unwrap();
-        let path = root.join("f.lance");
+        let path = root.clone().join("f.lance");
         let options = FileWriterOptions::default()
             .with_page_bytes(64 * 1024)
             .with_upload_chunk_bytes(5 * 1024 * 1024);
@@ -350,6 +350,106 @@ async fn files_read_only_the_bytes_they_need_on_servers() {
             endpoint.kind
         );
     }
+}
+
+/// Ten rows of a 2.2 file with pylance's large pages (8 MiB) fetch only the chunks and the
+/// zipped rows that hold them, in memory and on the test servers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_of_2_2_files_read_only_their_chunks() {
+    let rows = 200_000;
+    let batch = vector_batch(rows);
+    let mut stores: Vec<(String, Arc<dyn ObjectStore>, Path)> = vec![(
+        "memory".into(),
+        Arc::new(object_store::memory::InMemory::new()),
+        Path::from("mem"),
+    )];
+    for endpoint in servers::all("rows_of_2_2_files_read_only_their_chunks") {
+        let (store, root) =
+            lancer_commit::open_store(&endpoint.uri("file22"), &options(&endpoint)).unwrap();
+        stores.push((format!("{:?}", endpoint.kind), store, root));
+    }
+    for (name, store, root) in stores {
+        let counting = Arc::new(Counting {
+            inner: store,
+            bytes: AtomicU64::new(0),
+        });
+        let path = root.join("f22.lance");
+        let options = FileWriterOptions::default()
+            .with_version(lancer::FileVersion::V2_2)
+            .with_upload_chunk_bytes(5 * 1024 * 1024);
+        let mut writer = FileWriter::try_new(
+            counting.clone(),
+            path.clone(),
+            LanceSchema::from_arrow(&batch.schema()).unwrap(),
+            options,
+        )
+        .unwrap();
+        writer.write_batch(&batch).await.unwrap();
+        let size = writer.finish().await.unwrap().size_bytes;
+        let reader = FileReader::open(counting.clone(), &path).await.unwrap();
+        assert!(
+            reader.metadata().columns.iter().all(|c| c.pages.len() <= 8),
+            "{name}: large pages"
+        );
+        counting.bytes.swap(0, Ordering::Relaxed);
+        let few = reader
+            .read_all(ReadOptions::default().with_rows(150_000..150_010))
+            .await
+            .unwrap();
+        assert_eq!(few, batch.slice(150_000, 10), "{name}");
+        let ranged = counting.bytes.swap(0, Ordering::Relaxed);
+        let all = reader.read_all(ReadOptions::default()).await.unwrap();
+        assert_eq!(all, batch, "{name}");
+        eprintln!("{name}: 2.2 file {size} B; ten rows {ranged} B");
+        assert!(
+            ranged < 512 * 1024,
+            "{name}: ten rows of a 2.2 file read {ranged} of {size} bytes"
+        );
+    }
+}
+
+/// Ids, text, 64-dimension vectors, lists and structs of `rows` rows (large pages).
+fn vector_batch(rows: usize) -> RecordBatch {
+    let item = Arc::new(Field::new("item", DataType::Float32, true));
+    let vectors = arrow_array::FixedSizeListArray::try_new(
+        item,
+        64,
+        Arc::new(arrow_array::Float32Array::from_iter_values(
+            (0..rows * 64).map(|i| i as f32),
+        )),
+        None,
+    )
+    .unwrap();
+    let lists = arrow_array::ListArray::from_iter_primitive::<arrow_array::types::Int64Type, _, _>(
+        (0..rows as i64).map(|r| Some((0..r % 5).map(move |i| Some(r + i)))),
+    );
+    let ids: ArrayRef = Arc::new(Int64Array::from_iter_values(0..rows as i64));
+    let text: ArrayRef = Arc::new(StringArray::from_iter_values(
+        (0..rows).map(|i| format!("text number {i}")),
+    ));
+    let point = arrow_schema::Fields::from(vec![
+        Field::new("x", DataType::Int64, true),
+        Field::new("t", DataType::Utf8, true),
+    ]);
+    let structs = arrow_array::StructArray::try_new(
+        point,
+        vec![ids.clone(), text.clone()],
+        Some((0..rows).map(|i| i % 3 != 0).collect::<Vec<_>>().into()),
+    )
+    .unwrap();
+    let columns: Vec<ArrayRef> = vec![
+        ids,
+        text,
+        Arc::new(vectors),
+        Arc::new(lists),
+        Arc::new(structs),
+    ];
+    let fields: Vec<Field> = ["id", "text", "v", "l", "s"]
+        .iter()
+        .zip(&columns)
+        .map(|(name, c)| Field::new(*name, c.data_type().clone(), true))
+        .collect();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

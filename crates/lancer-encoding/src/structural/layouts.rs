@@ -177,13 +177,15 @@ pub(crate) fn mini_block(
 
 /// A full-zip page of `rows` rows. `visible_def` is the highest definition level that still
 /// owns a value slot (higher ones stand for null or empty lists); `lists` says whether the
-/// column has a list layer.
+/// column has a list layer. With `whole` false the data buffer holds only some rows' items
+/// (a ranged read), so the layout's item counts do not apply and every item in it is read.
 pub(crate) fn full_zip(
     layout: &FullZipLayout,
     buffers: &[&[u8]],
     rows: usize,
     lists: bool,
     visible_def: u16,
+    whole: bool,
 ) -> Result<Decoded> {
     if (layout.bits_rep != 0) != lists {
         return Err(corrupt(if lists {
@@ -192,8 +194,13 @@ pub(crate) fn full_zip(
             "a column without lists has repetition levels"
         }));
     }
-    let items = layout.num_items as usize;
-    let visible = layout.num_visible_items as usize;
+    let (items, visible) = if whole {
+        (layout.num_items as usize, layout.num_visible_items as usize)
+    } else if lists {
+        (usize::MAX, usize::MAX)
+    } else {
+        (rows, rows)
+    };
     if !lists && (items != rows || visible != rows) {
         return Err(corrupt(format!(
             "a full-zip page of {rows} rows has {} items",
@@ -251,7 +258,9 @@ pub(crate) fn full_zip(
                 std::borrow::Cow::Borrowed(slice(zipped, 0, bytes, "full-zip values")?)
             } else {
                 let mut packed = Vec::with_capacity(visible.min(zipped.len() / width) * width);
-                for _ in 0..items {
+                let mut item = 0;
+                while item < items && (whole || at < zipped.len()) {
+                    item += 1;
                     if control(&mut at)? <= visible_def {
                         packed.extend_from_slice(slice(zipped, at, width, "full-zip value")?);
                         at += width;
@@ -260,7 +269,7 @@ pub(crate) fn full_zip(
                 std::borrow::Cow::Owned(packed)
             };
             let count = packed.len() / width;
-            if count != visible {
+            if whole && count != visible {
                 return Err(corrupt(format!(
                     "a full-zip page of {visible} visible items holds {count} values"
                 )));
@@ -294,7 +303,9 @@ pub(crate) fn full_zip(
             let mut offsets = Vec::with_capacity(visible.min(zipped.len()) + 1);
             offsets.push(0u64);
             let mut data = Vec::new();
-            for _ in 0..items {
+            let mut item = 0;
+            while item < items && (whole || at < zipped.len()) {
+                item += 1;
                 let level = control(&mut at)?;
                 if level > visible_def {
                     continue;
@@ -308,7 +319,7 @@ pub(crate) fn full_zip(
                 }
                 offsets.push(data.len() as u64);
             }
-            if offsets.len() - 1 != visible {
+            if whole && offsets.len() - 1 != visible {
                 return Err(corrupt(format!(
                     "a full-zip page of {visible} visible items holds {} values",
                     offsets.len() - 1

@@ -16,6 +16,7 @@ mod encode;
 mod layouts;
 mod leaves;
 mod nesting;
+mod ranged;
 mod values;
 mod zero_copy;
 
@@ -34,6 +35,7 @@ pub use encode::{
 use layouts::Decoded;
 pub use leaves::{join_leaves, leaf_array, leaf_count, leaf_types};
 use nesting::Nesting;
+pub use ranged::{BufferRanges, RowRange};
 use values::Values;
 
 /// One 2.1/2.2 page: its layout message (the `PageLayout` bytes of the page's encoding), its
@@ -102,13 +104,42 @@ pub fn decode_structural_page(page: StructuralPage<'_>, data_type: &DataType) ->
             "lancer reads 2.1/2.2 columns of this type only as part of a supported field",
         ));
     }
-    let layout = PageLayout::decode(page.layout)
+    let layout = parse_layout(page.layout)?;
+    decode_layout(&layout, page.buffers, page.num_rows, data_type, Cut::Whole)
+}
+
+/// Which part of a page a decode sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cut {
+    /// The whole page.
+    Whole,
+    /// Some of a mini-block page's chunks; `preamble` when the first begins inside a row
+    /// (its levels up to the first row start, and their values, are dropped).
+    Chunks { preamble: bool },
+    /// Some rows of a full-zip page (the layout's item counts do not apply).
+    ZippedRows,
+}
+
+/// The layout message of a page.
+pub(crate) fn parse_layout(bytes: &[u8]) -> Result<Layout> {
+    PageLayout::decode(bytes)
         .map_err(|e| corrupt(format!("bad page layout: {e}")))?
         .layout
-        .ok_or_else(|| corrupt("an empty page layout"))?;
-    let rows = usize::try_from(page.num_rows).map_err(|_| corrupt("page row count overflows"))?;
+        .ok_or_else(|| corrupt("an empty page layout"))
+}
+
+/// Decodes `num_rows` rows laid out by `layout` in `buffers`, all or part of a page (`cut`).
+pub(crate) fn decode_layout(
+    layout: &Layout,
+    buffers: &[Bytes],
+    num_rows: u64,
+    data_type: &DataType,
+    cut: Cut,
+) -> Result<ArrayRef> {
+    let page_buffers = buffers;
+    let rows = usize::try_from(num_rows).map_err(|_| corrupt("page row count overflows"))?;
     if let Layout::FullZip(zip) = &layout
-        && let Some(array) = zero_copy::full_zip(zip, page.buffers, rows, data_type)?
+        && let Some(array) = zero_copy::full_zip(zip, page_buffers, rows, data_type)?
     {
         return Ok(array);
     }
@@ -126,7 +157,7 @@ pub fn decode_structural_page(page: StructuralPage<'_>, data_type: &DataType) ->
     let nesting = Nesting::new(data_type, layers)?;
     let leaf_type = nesting.leaf().clone();
     let lists = nesting.max_rep() > 0;
-    let buffers: Vec<&[u8]> = page.buffers.iter().map(|b| b.as_ref()).collect();
+    let buffers: Vec<&[u8]> = page_buffers.iter().map(|b| b.as_ref()).collect();
     let shape = || empty_values(&leaf_type);
     let decoded = match &layout {
         Layout::MiniBlock(mini) => Some(layouts::mini_block(mini, &buffers, rows, lists, shape)?),
@@ -136,6 +167,7 @@ pub fn decode_structural_page(page: StructuralPage<'_>, data_type: &DataType) ->
             rows,
             lists,
             nesting.max_visible_def(),
+            cut != Cut::ZippedRows,
         )?),
         Layout::Constant(constant) => {
             if rows > MAX_NULL_VALUES_PER_DECODE {
@@ -155,7 +187,12 @@ pub fn decode_structural_page(page: StructuralPage<'_>, data_type: &DataType) ->
         }
         Layout::Blob(_) => unreachable!("refused above"),
     };
-    let Some(Decoded { values, rep, def }) = decoded else {
+    let Some(Decoded {
+        mut values,
+        mut rep,
+        mut def,
+    }) = decoded
+    else {
         if !nesting.has_def() {
             return Err(corrupt(
                 "a constant page without a value in a column without nulls",
@@ -163,6 +200,28 @@ pub fn decode_structural_page(page: StructuralPage<'_>, data_type: &DataType) ->
         }
         return Ok(values::all_null(data_type, rows));
     };
+    if cut == (Cut::Chunks { preamble: true }) {
+        // Drop the end of the row begun before the first chunk.
+        let rep_levels = rep
+            .as_mut()
+            .ok_or_else(|| corrupt("a row runs over chunks of a page without lists"))?;
+        let starts = rep_levels
+            .iter()
+            .position(|r| *r == nesting.max_rep())
+            .ok_or_else(|| corrupt("no row starts in the chunks read"))?;
+        let visible = match &def {
+            Some(def) => def[..starts]
+                .iter()
+                .filter(|d| **d <= nesting.max_visible_def())
+                .count(),
+            None => starts,
+        };
+        rep_levels.drain(..starts);
+        if let Some(def) = def.as_mut() {
+            def.drain(..starts);
+        }
+        values = values.skip(visible)?;
+    }
     if nesting.is_flat() {
         let validity = item_validity(def.as_deref(), nesting.leaf_nullable(), rows)?;
         if values.len() != rows {

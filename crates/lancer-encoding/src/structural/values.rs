@@ -104,6 +104,47 @@ impl Values {
         Ok(())
     }
 
+    /// Drops the first `n` values (a ranged read's values of a row begun before it).
+    pub(crate) fn skip(self, n: usize) -> Result<Values> {
+        if n > self.len() {
+            return Err(corrupt(format!("skipping {n} of {} values", self.len())));
+        }
+        Ok(match self {
+            Values::Fixed { width, mut data } => {
+                data.drain(..n * width);
+                Values::Fixed { width, data }
+            }
+            Values::Bits(mut bits) => {
+                let all = bits.finish();
+                let mut rest = BooleanBufferBuilder::new(all.len() - n);
+                rest.append_buffer(&all.slice(n, all.len() - n));
+                Values::Bits(rest)
+            }
+            Values::Variable { offsets, mut data } => {
+                let base = offsets[n];
+                data.drain(..base as usize);
+                Values::Variable {
+                    offsets: offsets[n..].iter().map(|o| o - base).collect(),
+                    data,
+                }
+            }
+            Values::Lists {
+                dim,
+                items,
+                item_validity,
+            } => Values::Lists {
+                dim,
+                items: Box::new(items.skip(n * dim)?),
+                item_validity: item_validity.map(|mut bits| {
+                    let all = bits.finish();
+                    let mut rest = BooleanBufferBuilder::new(all.len() - n * dim);
+                    rest.append_buffer(&all.slice(n * dim, all.len() - n * dim));
+                    rest
+                }),
+            },
+        })
+    }
+
     /// Picks values by index (dictionary decoding).
     pub(crate) fn take(&self, indices: &[u64]) -> Result<Values> {
         let len = self.len() as u64;

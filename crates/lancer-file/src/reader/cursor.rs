@@ -63,6 +63,54 @@ impl PageIo {
     }
 }
 
+impl PageIo {
+    /// Byte ranges of a page's buffers (relative to each buffer), in one request.
+    async fn fetch_ranges(
+        &self,
+        page: &PageInfo,
+        ranges: lancer_encoding::BufferRanges,
+    ) -> Result<Vec<Bytes>> {
+        let mut absolute = Vec::with_capacity(ranges.len());
+        for (buffer, range) in &ranges {
+            let whole = page
+                .buffers
+                .get(*buffer)
+                .ok_or_else(|| corrupt(format!("the page has no buffer {buffer}")))?;
+            if range.end > whole.end - whole.start {
+                return Err(corrupt(format!(
+                    "bytes {range:?} of a {}-byte buffer",
+                    whole.end - whole.start
+                )));
+            }
+            absolute.push(whole.start + range.start..whole.start + range.end);
+        }
+        let wanted: Vec<Range<u64>> = absolute.iter().filter(|r| !r.is_empty()).cloned().collect();
+        let mut fetched = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            self.store.get_ranges(&self.path, &wanted).await?
+        }
+        .into_iter();
+        let mut out = Vec::with_capacity(absolute.len());
+        for range in absolute {
+            if range.is_empty() {
+                out.push(Bytes::new());
+                continue;
+            }
+            let bytes = fetched
+                .next()
+                .ok_or_else(|| corrupt("store returned too few ranges"))?;
+            if bytes.len() as u64 != range.end - range.start {
+                return Err(corrupt(format!(
+                    "bytes {range:?} are cut short: the file ends before them"
+                )));
+            }
+            out.push(bytes);
+        }
+        Ok(out)
+    }
+}
+
 type Fetch = tokio::task::JoinHandle<Result<Arc<Vec<Bytes>>>>;
 
 /// Reads values of one column.
@@ -73,13 +121,21 @@ pub(crate) struct ColumnCursor {
     /// First value of each page, plus the total at the end.
     starts: Vec<u64>,
     loaded: Option<(usize, Arc<Vec<Bytes>>)>,
-    /// The last 2.1/2.2 page decoded (those pages are decoded whole, then sliced).
-    decoded: Option<(usize, ArrayRef)>,
+    /// The last 2.1/2.2 page decoded, with the first page row the array holds (pages are
+    /// decoded whole, or for the part the read's window covers, then sliced).
+    decoded: Option<(usize, u64, ArrayRef)>,
     /// The next page, already being fetched while the current one is decoded.
     prefetch: Option<(usize, Fetch)>,
     /// Values past this are never read, so pages past it are not prefetched.
     limit: u64,
+    /// Values before this are never read either (2.1/2.2 pages only partly inside
+    /// `start..limit` are read by range).
+    start: u64,
 }
+
+/// A 2.1/2.2 page the read's window covers only partly is read by range (its chunks or rows
+/// alone) when it is at least this large; smaller pages cost less in one whole read.
+const RANGED_READ_MIN_BYTES: u64 = 256 * 1024;
 
 impl Drop for ColumnCursor {
     fn drop(&mut self) {
@@ -120,6 +176,7 @@ impl ColumnCursor {
             decoded: None,
             prefetch: None,
             limit: u64::MAX,
+            start: 0,
         })
     }
 
@@ -173,6 +230,7 @@ impl ColumnCursor {
         let next = page + 1;
         if next < self.info.pages.len()
             && self.starts[next] < self.limit
+            && !self.read_by_range(next)
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
             let (io, info) = (io.clone(), self.info.clone());
@@ -225,6 +283,21 @@ impl ColumnCursor {
         concat(parts, data_type)
     }
 
+    /// Whether 2.1/2.2 page `page` is read by range: it is large and the window covers it
+    /// only partly.
+    fn read_by_range(&self, page: usize) -> bool {
+        let (first, end) = (self.starts[page], self.starts[page + 1]);
+        let inside = self.start <= first && end <= self.limit;
+        let bytes: u64 = self.info.pages[page]
+            .buffers
+            .iter()
+            .map(|b| b.end - b.start)
+            .sum();
+        !inside
+            && bytes >= RANGED_READ_MIN_BYTES
+            && matches!(self.info.pages[page].encoding, PageEncoding::Structural(_))
+    }
+
     /// Rows `range` of a 2.1/2.2 column, as its single-leaf type.
     async fn read_structural(
         &mut self,
@@ -234,22 +307,65 @@ impl ColumnCursor {
     ) -> Result<ArrayRef> {
         let mut parts = Vec::new();
         for (page, local) in self.pages_for(&range) {
-            let array = match &self.decoded {
-                Some((decoded, array)) if *decoded == page => array.clone(),
+            let (first, array) = match &self.decoded {
+                Some((decoded, first, array)) if *decoded == page => (*first, array.clone()),
                 _ => self.decode_structural(io, page, data_type).await?,
             };
-            parts.push(array.slice(local.start, local.len()));
+            let start = (local.start as u64)
+                .checked_sub(first)
+                .filter(|s| s + local.len() as u64 <= array.len() as u64)
+                .ok_or_else(|| corrupt("a page read for other rows than asked"))?;
+            parts.push(array.slice(start as usize, local.len()));
         }
         concat(parts, data_type)
     }
 
-    /// Decodes 2.1/2.2 page `page` whole and keeps it for the next reads.
+    /// The page rows of 2.1/2.2 page `page` the window covers, read by range: the bytes
+    /// locating them, then the bytes holding them. None when the page is read whole.
+    async fn read_rows(
+        &self,
+        io: &PageIo,
+        page: usize,
+        data_type: &DataType,
+    ) -> Result<Option<(u64, ArrayRef)>> {
+        let info = &self.info.pages[page];
+        let PageEncoding::Structural(layout) = &info.encoding else {
+            return Ok(None);
+        };
+        let first = self.starts[page];
+        let rows = self.start.max(first) - first..self.limit.min(self.starts[page + 1]) - first;
+        let sizes: Vec<u64> = info.buffers.iter().map(|b| b.end - b.start).collect();
+        let column = |source| self.column_error(source);
+        let Some(mut read) =
+            lancer_encoding::RowRange::new(layout, &sizes, info.num_values, rows.clone())
+                .map_err(column)?
+        else {
+            return Ok(None);
+        };
+        let index = io
+            .fetch_ranges(info, read.index_ranges().map_err(column)?)
+            .await?;
+        let data = io
+            .fetch_ranges(info, read.data_ranges(&index).map_err(column)?)
+            .await?;
+        let array = read.decode(&data, data_type).map_err(column)?;
+        Ok(Some((rows.start, array)))
+    }
+
+    /// Decodes 2.1/2.2 page `page` (whole, or the rows the window covers) and keeps it for
+    /// the next reads; returns the first page row decoded and the rows.
     async fn decode_structural(
         &mut self,
         io: &PageIo,
         page: usize,
         data_type: &DataType,
-    ) -> Result<ArrayRef> {
+    ) -> Result<(u64, ArrayRef)> {
+        if self.read_by_range(page)
+            && let Some((first, array)) = self.read_rows(io, page, data_type).await?
+        {
+            self.decoded = Some((page, first, array.clone()));
+            return Ok((first, array));
+        }
         let buffers = self.buffers(io, page).await?;
         let info = &self.info.pages[page];
         let PageEncoding::Structural(layout) = &info.encoding else {
@@ -279,8 +395,8 @@ impl ColumnCursor {
         let array = decoded.map_err(|e| self.column_error(e))?;
         // The page is decoded: its raw buffers are no longer needed.
         self.loaded = None;
-        self.decoded = Some((page, array.clone()));
-        Ok(array)
+        self.decoded = Some((page, 0, array.clone()));
+        Ok((0, array))
     }
 
     /// Absolute item offsets (and validity) of lists `range`.
@@ -555,14 +671,17 @@ impl FieldCursor {
         .boxed()
     }
 
-    /// Declares that values at or past `limit` of this (top-level) field are never read, so
-    /// its columns do not prefetch pages beyond it.
-    pub(crate) fn set_limit(&mut self, limit: u64) {
+    /// Declares that only values `window` of this (top-level) field are read, so its
+    /// columns do not prefetch pages past it, and read 2.1/2.2 pages it covers only partly
+    /// by range.
+    pub(crate) fn set_window(&mut self, window: Range<u64>) {
+        let limit = window.end;
         match self {
             FieldCursor::Values { column, .. } => column.limit = limit,
             FieldCursor::Structural { leaves, .. } => {
                 for (column, _) in leaves {
                     column.limit = limit;
+                    column.start = window.start;
                 }
             }
             FieldCursor::Struct {
@@ -570,7 +689,7 @@ impl FieldCursor {
             } => {
                 header.limit = limit;
                 for child in children {
-                    child.set_limit(limit);
+                    child.set_window(0..limit);
                 }
             }
             FieldCursor::List { offsets, .. } => offsets.limit = limit,

@@ -322,7 +322,7 @@ impl FileReader {
         for (field, first) in schema.fields().iter().zip(first_columns) {
             if structural {
                 let mut cursor = FieldCursor::structural(field, &self.columns, first, num_rows)?;
-                cursor.set_limit(rows.end);
+                cursor.set_window(rows.clone());
                 cursors.push(cursor);
                 continue;
             }
@@ -335,7 +335,7 @@ impl FileReader {
                 num_rows,
             )?;
             debug_assert_eq!(cursor.first_column(), first);
-            cursor.set_limit(rows.end);
+            cursor.set_window(rows.clone());
             cursors.push(cursor);
         }
         let path = self.io.path.clone();
