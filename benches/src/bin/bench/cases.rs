@@ -71,9 +71,18 @@ impl CaseResult {
     }
 }
 
+/// Bytes of one column in the 2.2 datasets each side wrote of the reference table.
+pub struct ColumnSize {
+    pub column: String,
+    pub lancer: u64,
+    pub pylance: u64,
+}
+
 /// Everything a run produced.
 pub struct Results {
     pub cases: Vec<CaseResult>,
+    /// Per column of the reference table, 2.2 files of both sides.
+    pub sizes: Vec<ColumnSize>,
     pub arrow_mb: f64,
     pub raw_write_mbps: f64,
     pub raw_read_mbps: f64,
@@ -239,9 +248,12 @@ pub fn run(config: &Config) -> Results {
         |_| lancer.run("write", &[&input, &fresh(&ld), &"0", &"1", &lj]),
         |_| pylance.run("write", &[&input, &fresh(&pd), &"2.0", &"0", &"1", &pj]),
     );
-    let p22: Vec<Measurement> = (0..config.reps)
-        .map(|_| {
-            settle();
+    // The same in file version 2.2 (pylance's default), lancer and pylance alternating.
+    let (l22d, l22j) = (dir.join("lancer-22"), dir.join("l22.json"));
+    let (lw22, p22) = alternate(
+        config.reps,
+        |_| lancer.run("write", &[&input, &fresh(&l22d), &"0", &"1", &l22j, &"2.2"]),
+        |_| {
             pylance.run(
                 "write",
                 &[
@@ -253,8 +265,8 @@ pub fn run(config: &Config) -> Results {
                     &dir.join("p22.json"),
                 ],
             )
-        })
-        .collect();
+        },
+    );
     cases.push(CaseResult {
         pylance_v22: throughput(&p22),
         ..CaseResult::new(
@@ -291,8 +303,33 @@ pub fn run(config: &Config) -> Results {
             cpu(&pw),
         )
     });
+    cases.push(CaseResult::new(
+        "write_fragments, 1 process, file version 2.2 both",
+        "MB/s",
+        Better::Higher,
+        None,
+        throughput(&lw22),
+        throughput(&p22),
+    ));
+    cases.push(CaseResult::new(
+        "peak RSS while writing 2.2",
+        "MB",
+        Better::Lower,
+        None,
+        lw22.iter().map(|m| m.peak_rss_bytes as f64 / 1e6).collect(),
+        p22.iter().map(|m| m.peak_rss_bytes as f64 / 1e6).collect(),
+    ));
+    cases.push(CaseResult::new(
+        "CPU time while writing 2.2 (user + system)",
+        "CPU s",
+        Better::Lower,
+        None,
+        cpu(&lw22),
+        cpu(&p22),
+    ));
     // The written fragments become datasets to scan.
     lancer.run("overwrite", &[&ld, &lj]);
+    lancer.run("overwrite", &[&l22d, &l22j]);
     pylance.run("overwrite", &[&pd, &input, &pj]);
     pylance.run(
         "overwrite",
@@ -396,7 +433,50 @@ pub fn run(config: &Config) -> Results {
         }
     }
 
-    // 4. files in pylance's default format (2.2): both sides scan the dataset pylance wrote.
+    // 4. files in pylance's default format (2.2): the size of each side's files, column by
+    // column; each side scanning its own; both sides scanning the dataset pylance wrote.
+    let sizes_of = |uri: &Path| -> serde_json::Value {
+        let output = Command::new(std::env::current_exe().expect("this program"))
+            .args(["measure", "sizes"])
+            .arg(uri)
+            .output()
+            .expect("sizes");
+        assert!(output.status.success(), "sizes of {}", uri.display());
+        serde_json::from_slice(&output.stdout).expect("sizes JSON")
+    };
+    let (ours, theirs) = (sizes_of(&l22d), sizes_of(&dir.join("pylance-22")));
+    let sizes: Vec<ColumnSize> = reference::schema()
+        .fields()
+        .iter()
+        .map(|f| ColumnSize {
+            column: f.name().clone(),
+            lancer: ours["columns"][f.name()].as_u64().unwrap_or(0),
+            pylance: theirs["columns"][f.name()].as_u64().unwrap_or(0),
+        })
+        .collect();
+    let megabytes = |v: &serde_json::Value| v["files"].as_u64().unwrap_or(0) as f64 / 1e6;
+    cases.push(CaseResult::new(
+        "dataset size, file version 2.2 both",
+        "MB",
+        Better::Lower,
+        None,
+        vec![megabytes(&ours)],
+        vec![megabytes(&theirs)],
+    ));
+    let (lo, po) = alternate(
+        config.reps,
+        |_| lancer.run("scan", &[&l22d]),
+        |_| pylance.run("scan", &[&dir.join("pylance-22")]),
+    );
+    cases.push(CaseResult::new(
+        "scan of 2.2 datasets, each side its own, all columns",
+        "MB/s",
+        Better::Higher,
+        None,
+        throughput(&lo),
+        throughput(&po),
+    ));
+    // Both sides on pylance's files.
     let v22 = dir.join("pylance-22");
     let (l22, p22) = alternate(
         config.reps,
@@ -539,6 +619,7 @@ pub fn run(config: &Config) -> Results {
     }
     Results {
         cases,
+        sizes,
         arrow_mb,
         raw_write_mbps,
         raw_read_mbps,

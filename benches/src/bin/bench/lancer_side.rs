@@ -64,9 +64,15 @@ fn report(seconds: f64, rows: u64, read: u64, cpu: f64, start: f64) {
     println!("{}", m.to_json());
 }
 
-/// `write INPUT URI PART PARTS OUT`: write_fragments of a part of the input; the fragments'
-/// JSON goes to OUT.
+/// `write INPUT URI PART PARTS OUT [VERSION]`: write_fragments of a part of the input (in
+/// file version VERSION, 2.0 by default); the fragments' JSON goes to OUT.
 pub fn write(args: &[String]) {
+    let params = match args.get(5) {
+        Some(version) => WriteParams::default().with_data_storage_version(
+            lancer::parse_data_storage_version(version).expect("a data storage version"),
+        ),
+        None => WriteParams::default(),
+    };
     let (input, uri, part, parts, out) = (
         &args[0],
         &args[1],
@@ -85,11 +91,7 @@ pub fn write(args: &[String]) {
     let runtime = runtime();
     let (start, clock, cpu) = (now(), Instant::now(), cpu_seconds());
     let fragments = runtime
-        .block_on(lancer::write_fragments(
-            uri,
-            reader,
-            &WriteParams::default(),
-        ))
+        .block_on(lancer::write_fragments(uri, reader, &params))
         .expect("write");
     let (seconds, cpu) = (clock.elapsed().as_secs_f64(), cpu_seconds() - cpu);
     let rows = fragments.iter().filter_map(|f| f.physical_rows).sum();
@@ -152,6 +154,54 @@ pub fn scan(args: &[String]) {
         cpu_seconds() - cpu,
         start,
     );
+}
+
+/// `sizes URI`: the bytes each top-level column takes in the dataset's data files (page
+/// buffers), and all of the files; printed as JSON (not a timing).
+pub fn sizes(args: &[String]) {
+    let uri = &args[0];
+    let (columns, files) = runtime().block_on(async {
+        let dataset = Dataset::open(uri).await.expect("open");
+        let mut columns: Vec<(String, u64)> = Vec::new();
+        let mut files = 0u64;
+        for fragment in dataset.get_fragments() {
+            for file in &fragment.metadata().files {
+                // The benchmark's datasets are local directories.
+                let local = std::path::Path::new(uri).join("data").join(&file.path);
+                let path = object_store::path::Path::from_filesystem_path(&local).expect("path");
+                let store = std::sync::Arc::new(object_store::local::LocalFileSystem::new());
+                let reader = lancer_file::FileReader::open(store, &path)
+                    .await
+                    .expect("data file");
+                files += file.file_size_bytes.unwrap_or(0);
+                let arrow = reader.schema().to_arrow().expect("schema");
+                let mut next = 0;
+                for field in arrow.fields() {
+                    let count = match reader.version() {
+                        lancer::FileVersion::V2_0 => lancer_encoding::column_count(field.data_type()),
+                        _ => lancer_encoding::leaf_count(field.data_type()),
+                    };
+                    let bytes: u64 = reader.metadata().columns[next..next + count]
+                        .iter()
+                        .flat_map(|c| &c.pages)
+                        .flat_map(|p| &p.buffers)
+                        .map(|b| b.end - b.start)
+                        .sum();
+                    next += count;
+                    match columns.iter_mut().find(|(name, _)| name == field.name()) {
+                        Some((_, total)) => *total += bytes,
+                        None => columns.push((field.name().clone(), bytes)),
+                    }
+                }
+            }
+        }
+        (columns, files)
+    });
+    let columns: serde_json::Map<String, serde_json::Value> = columns
+        .into_iter()
+        .map(|(name, bytes)| (name, bytes.into()))
+        .collect();
+    println!("{}", serde_json::json!({ "columns": columns, "files": files }));
 }
 
 /// `commit URI FRAGMENTS`: one Append of every fragment in the file.

@@ -34,6 +34,7 @@ fn main() {
             Some("concurrent") => lancer_side::concurrent(rest),
             Some("count") => lancer_side::count(rest),
             Some("grow") => lancer_side::grow(rest),
+            Some("sizes") => lancer_side::sizes(rest),
             // A misspelt measurement must not fall through to a whole benchmark run (which
             // would spawn itself again).
             other => panic!("unknown measurement {other:?}"),

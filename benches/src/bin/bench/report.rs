@@ -168,6 +168,26 @@ pub fn render(config: &Config, results: &Results) -> (String, String) {
             "gave_up": case.gave_up.map(|(l, p)| json!({ "lancer": l, "pylance": p })),
         }));
     }
+    if !results.sizes.is_empty() {
+        md.push_str(
+            "\nBytes per column in the 2.2 files each side wrote of the reference table (page \
+             buffers; pylance's FSST tables are trained on random samples, so its text column \
+             varies a little between runs):\n\n| column | lancer MB | pylance MB | lancer / pylance |\n|---|---|---|---|\n",
+        );
+        for size in &results.sizes {
+            md.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                size.column,
+                num(size.lancer as f64 / 1e6),
+                num(size.pylance as f64 / 1e6),
+                if size.pylance > 0 {
+                    format!("{:.2}x", size.lancer as f64 / size.pylance as f64)
+                } else {
+                    "–".into()
+                }
+            ));
+        }
+    }
     md.push_str(&format!(
         "\nRaw file IO on this machine (sequential, 8 MiB chunks, same byte count): write {} MB/s, read {} MB/s.\n",
         num(results.raw_write_mbps),
@@ -182,6 +202,11 @@ pub fn render(config: &Config, results: &Results) -> (String, String) {
         "raw_write_mbps": results.raw_write_mbps,
         "raw_read_mbps": results.raw_read_mbps,
         "cases": cases,
+        "column_bytes_v2_2": results.sizes.iter().map(|s| json!({
+            "column": s.column,
+            "lancer": s.lancer,
+            "pylance": s.pylance,
+        })).collect::<Vec<_>>(),
     });
     (md, serde_json::to_string_pretty(&doc).expect("JSON"))
 }
