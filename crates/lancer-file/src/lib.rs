@@ -7,9 +7,10 @@
 //! buffering about one page per column; [`FileReader`] opens a file with one read of its
 //! tail and then fetches only the pages of the columns and rows asked for.
 //!
-//! lancer writes file format 2.0 (footer version 0.3, recorded as 2.0 in manifests). Files
-//! of version 2.1 and 2.2, which pylance 14 writes by default, open too: their schema, row
-//! count and version are available, but decoding their pages is refused with a clear error.
+//! lancer reads and writes file formats 2.0 (footer version 0.3, recorded as 2.0 in
+//! manifests), 2.1 and 2.2 (pylance 14's default); [`FileWriterOptions::with_version`]
+//! chooses. In 2.1/2.2 files only leaf fields have columns. Files of later versions open
+//! (schema, row count, version) but decoding their pages is refused with a clear error.
 //!
 //! Without the default `store` feature the crate provides only the schema and the metadata
 //! parsing ([`parse_metadata`]), with no tokio or object_store in its dependency tree.

@@ -178,7 +178,9 @@ pub fn sizes(args: &[String]) {
                 let mut next = 0;
                 for field in arrow.fields() {
                     let count = match reader.version() {
-                        lancer::FileVersion::V2_0 => lancer_encoding::column_count(field.data_type()),
+                        lancer::FileVersion::V2_0 => {
+                            lancer_encoding::column_count(field.data_type())
+                        }
                         _ => lancer_encoding::leaf_count(field.data_type()),
                     };
                     let bytes: u64 = reader.metadata().columns[next..next + count]
@@ -201,7 +203,10 @@ pub fn sizes(args: &[String]) {
         .into_iter()
         .map(|(name, bytes)| (name, bytes.into()))
         .collect();
-    println!("{}", serde_json::json!({ "columns": columns, "files": files }));
+    println!(
+        "{}",
+        serde_json::json!({ "columns": columns, "files": files })
+    );
 }
 
 /// `commit URI FRAGMENTS`: one Append of every fragment in the file.

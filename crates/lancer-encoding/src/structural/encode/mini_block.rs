@@ -24,7 +24,7 @@ pub(crate) struct PageDictionary {
 }
 
 fn pad8(bytes: &mut Vec<u8>) {
-    while bytes.len() % 8 != 0 {
+    while !bytes.len().is_multiple_of(8) {
         bytes.push(CHUNK_PAD);
     }
 }

@@ -337,6 +337,22 @@ fn is_wide(slots: &Slots, valid: Option<&BooleanBuffer>) -> bool {
         }),
         Slots::Bits(_) => false,
         Slots::Lists { items, .. } if matches!(items.as_ref(), Slots::Bits(_)) => false,
+        // Nested fixed-size lists with missing items keep a bitmap per level, which full-zip
+        // values do not carry: such pages stay mini-block.
+        Slots::Lists {
+            items, validity, ..
+        } if matches!(items.as_ref(), Slots::Lists { .. })
+            && (validity.is_some()
+                || matches!(
+                    items.as_ref(),
+                    Slots::Lists {
+                        validity: Some(_),
+                        ..
+                    }
+                )) =>
+        {
+            false
+        }
         other => other
             .fixed_value_bytes()
             .is_some_and(|w| w >= WIDE_VALUE_BYTES),

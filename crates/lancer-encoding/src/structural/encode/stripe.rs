@@ -313,7 +313,7 @@ impl Stripes {
     }
 
     fn mark_null(&mut self, node: usize, code: u16) -> Result<()> {
-        let is_empty = code % 2 == 0;
+        let is_empty = code.is_multiple_of(2);
         if !is_empty && !self.path.nullable[node] {
             return Err(Error::InvalidData {
                 column: self.path.names[node].clone(),
