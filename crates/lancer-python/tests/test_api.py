@@ -67,7 +67,7 @@ def test_reading(workdir):
     assert ds.get_fragment(1).to_table().column("a").to_pylist() == [4, 5, 6]
     assert ds.get_fragment(7) is None
     assert ds.get_fragment(0).count_rows() == 3
-    assert ds.data_storage_version == "2.0"
+    assert ds.data_storage_version == "2.2"
     with pytest.raises(lancer.InvalidInputError, match="nope"):
         ds.to_table(columns=["nope"])
 

@@ -25,8 +25,9 @@ pub struct CommitInfo {
     pub restored: Option<Manifest>,
 }
 
-/// The data file format version every new dataset gets when its files do not say.
-pub const DEFAULT_FILE_VERSION: FileVersion = FileVersion::V2_0;
+/// The data file format version every new dataset gets when its files do not say (2.2, as
+/// pylance 14).
+pub const DEFAULT_FILE_VERSION: FileVersion = FileVersion::V2_2;
 
 /// Builds the manifest of the version `transaction` creates on top of `previous` (`None`
 /// when the dataset does not exist yet).

@@ -35,7 +35,7 @@ impl Default for WriteParams {
             storage_options: StoreOptions::default(),
             must_exist: false,
             new_schema: false,
-            data_storage_version: FileVersion::V2_0,
+            data_storage_version: FileVersion::V2_2,
         }
     }
 }
@@ -80,9 +80,9 @@ impl WriteParams {
         self
     }
 
-    /// The data file version of a dataset the fragments will create (default 2.0; 2.1, or
-    /// 2.2 as pylance 14 writes by default). Fragments for an existing dataset are always
-    /// written in that dataset's version, so a dataset never mixes versions.
+    /// The data file version of a dataset the fragments will create: 2.2 by default (as
+    /// pylance 14), or 2.1 or 2.0. Fragments for an existing dataset are always written in
+    /// that dataset's version, so a dataset never mixes versions.
     pub fn with_data_storage_version(mut self, version: FileVersion) -> Self {
         self.data_storage_version = version;
         self

@@ -52,17 +52,22 @@ async fn lancer_seed_flow_is_read_exactly_by_pylance() {
             "pylance, version {version}"
         );
         assert_eq!(view["rows"], rows, "pylance, version {version}");
-        assert_eq!(view["storage"], "2.0");
+        assert_eq!(view["storage"], "2.2");
     }
 }
 
-/// The seed flow written as Lance 2.1 and 2.2 datasets (2.2 is pylance's default): every
-/// data file has the dataset's version, and pylance reads every version exactly.
+/// The seed flow written as Lance 2.0, 2.1 and 2.2 datasets (2.2 is the default, lancer's and
+/// pylance's): every data file has the dataset's version, and pylance reads every version
+/// exactly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lancer_seed_flow_in_2_1_and_2_2_is_read_exactly_by_pylance() {
-    let python = oracle::python("lancer_seed_flow_in_2_1_and_2_2_is_read_exactly_by_pylance");
+async fn lancer_seed_flow_in_every_version_is_read_exactly_by_pylance() {
+    let python = oracle::python("lancer_seed_flow_in_every_version_is_read_exactly_by_pylance");
     let dir = tempfile::tempdir().unwrap();
-    for version in [lancer::FileVersion::V2_1, lancer::FileVersion::V2_2] {
+    for version in [
+        lancer::FileVersion::V2_0,
+        lancer::FileVersion::V2_1,
+        lancer::FileVersion::V2_2,
+    ] {
         let uri = uri(&dir, &format!("seed_{}", version.as_str()));
         let dataset = lancer_seed_in(&uri, version).await;
         assert_eq!(

@@ -26,9 +26,9 @@ pub struct Args {
     /// Start a new file once a file reaches this many bytes.
     #[arg(long, value_name = "N")]
     max_bytes_per_file: Option<u64>,
-    /// Lance file format version of the files when the fragments create the dataset: 2.0
-    /// (the default), 2.1, or 2.2 (also `stable`, pylance 14's default). Fragments for an
-    /// existing dataset always take its version.
+    /// Lance file format version of the files when the fragments create the dataset: 2.2
+    /// (the default, also `stable`, as pylance 14), 2.1 or 2.0. Fragments for an existing
+    /// dataset always take its version.
     #[arg(long, value_name = "VERSION")]
     data_storage_version: Option<String>,
     /// Write the fragment JSON to FILE instead of stdout.

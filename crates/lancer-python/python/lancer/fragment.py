@@ -259,8 +259,8 @@ def write_fragments(
     ``max_rows_per_group`` and ``progress`` are accepted for pylance compatibility and
     ignored (lancer's pages are sized by bytes). ``data_storage_version`` (``"2.0"``,
     ``"2.1"``, ``"2.2"`` or ``"stable"``) is the Lance file format of a dataset the fragments
-    create; it defaults to ``"2.0"`` (pylance's default is 2.2). Fragments for an existing
-    dataset always take that dataset's version. ``"legacy"`` and the unstable ``"next"``
+    create; it defaults to ``"2.2"``, as in pylance. Fragments for an existing dataset always
+    take that dataset's version. ``"legacy"`` and the unstable ``"next"``
     raise :class:`lancer.errors.UnsupportedError`.
     """
     if mode not in _MODES:

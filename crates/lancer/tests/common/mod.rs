@@ -35,8 +35,12 @@ pub fn seed_batch(a: &[i32], b: &[&str]) -> RecordBatch {
     .unwrap()
 }
 
+/// A worker with the default parameters (a new dataset gets file version 2.2).
 pub async fn worker(uri: &str, a: &[i32], b: &[&str]) -> Vec<Fragment> {
-    worker_in(uri, a, b, FileVersion::V2_0).await
+    let reader = RecordBatchIterator::new([Ok(seed_batch(a, b))], seed_schema());
+    write_fragments(uri, reader, &WriteParams::default())
+        .await
+        .unwrap()
 }
 
 /// A worker writing files of `version` when it creates the dataset (an existing dataset's
@@ -63,7 +67,7 @@ pub async fn create(uri: &str, a: &[i32], b: &[&str]) -> Dataset {
 
 /// The seed flow by lancer: versions 1 (create from two workers), 2 (append), 3 (b_len).
 pub async fn lancer_seed(uri: &str) -> Dataset {
-    lancer_seed_in(uri, FileVersion::V2_0).await
+    lancer_seed_in(uri, FileVersion::V2_2).await
 }
 
 /// The seed flow by lancer, with data files of `version`.
