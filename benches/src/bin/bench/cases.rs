@@ -223,7 +223,7 @@ pub fn run(config: &Config) -> Results {
     let warm = dir.join("warm");
     lancer.run(
         "write",
-        &[&input, &fresh(&warm), &"0", &"1", &dir.join("warm.json")],
+        &[&input, &fresh(&warm), &"0", &"1", &dir.join("warm.json"), &"2.0"],
     );
     pylance.run(
         "write",
@@ -237,7 +237,7 @@ pub fn run(config: &Config) -> Results {
         ],
     );
 
-    // 1. write_fragments, one process (v2.0 both; pylance's default 2.2 alongside).
+    // 1. write_fragments, one process (v2.0 both; pylance's 2.2 alongside).
     let (ld, pd) = (dir.join("lancer-ds"), dir.join("pylance-ds"));
     let (lj, pj) = (
         dir.join("lancer-fragments.json"),
@@ -245,7 +245,7 @@ pub fn run(config: &Config) -> Results {
     );
     let (lw, pw) = alternate(
         config.reps,
-        |_| lancer.run("write", &[&input, &fresh(&ld), &"0", &"1", &lj]),
+        |_| lancer.run("write", &[&input, &fresh(&ld), &"0", &"1", &lj, &"2.0"]),
         |_| pylance.run("write", &[&input, &fresh(&pd), &"2.0", &"0", &"1", &pj]),
     );
     // The same in file version 2.2 (pylance's default), lancer and pylance alternating.
@@ -336,9 +336,10 @@ pub fn run(config: &Config) -> Results {
         &[&dir.join("pylance-22"), &input, &dir.join("p22.json")],
     );
 
-    // 2. the same input split over 4 worker processes writing at once.
+    // 2. the same input split over 4 worker processes writing at once, in the version both
+    // write by default (2.2).
     let workers = 4;
-    let parallel = |side: &Side, target: &Path, version: Option<&str>| -> Measurement {
+    let parallel = |side: &Side, target: &Path, pylance_args: bool| -> Measurement {
         let uri = fresh(target);
         let children: Vec<Child> = (0..workers)
             .map(|k| {
@@ -347,9 +348,10 @@ pub fn run(config: &Config) -> Results {
                     workers.to_string(),
                     dir.join(format!("part-{k}.json")),
                 );
-                match version {
-                    None => side.start("write", &[&input, &uri, &part, &parts, &out]),
-                    Some(v) => side.start("write", &[&input, &uri, &v, &part, &parts, &out]),
+                if pylance_args {
+                    side.start("write", &[&input, &uri, &"2.2", &part, &parts, &out])
+                } else {
+                    side.start("write", &[&input, &uri, &part, &parts, &out, &"2.2"])
                 }
             })
             .collect();
@@ -367,11 +369,11 @@ pub fn run(config: &Config) -> Results {
     };
     let (l4, p4) = alternate(
         config.reps,
-        |_| parallel(&lancer, &dir.join("lancer-4"), None),
-        |_| parallel(&pylance, &dir.join("pylance-4"), Some("2.0")),
+        |_| parallel(&lancer, &dir.join("lancer-4"), false),
+        |_| parallel(&pylance, &dir.join("pylance-4"), true),
     );
     cases.push(CaseResult::new(
-        format!("write_fragments, {workers} processes at once"),
+        format!("write_fragments, {workers} processes at once, file version 2.2 both"),
         "MB/s",
         Better::Higher,
         None,

@@ -121,8 +121,8 @@ pub fn render(config: &Config, results: &Results) -> (String, String) {
     md.push_str(&format!(
         "Machine: {} ({} cores, {:.0} GiB). Reference table: {} rows, {:.0} MB of Arrow. \
          {} repetitions per case, lancer and pylance alternating, each measurement in its own \
-         process; median (min–max). Both sides write file version 2.0 unless marked; \
-         \"pylance 2.2\" is pylance's default version.{}\n\n",
+         process; median (min–max). Both sides write file version 2.0 unless marked \
+         (2.2 is the default of both); \"pylance 2.2\" is pylance writing 2.2 alongside.{}\n\n",
         machine["cpu"].as_str().unwrap_or("?"),
         machine["cores"],
         machine["memory_gib"].as_f64().unwrap_or(0.0),
