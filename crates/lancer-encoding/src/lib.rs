@@ -90,5 +90,6 @@ pub use page::{EncodedPage, PageBuffer, arrow_to_bytes};
 pub use structural::{
     BufferRanges, RowRange, StructuralEncodedPage, StructuralPage, StructuralVersion,
     decode_structural_page, encode_structural_pages, join_leaves, leaf_array, leaf_count,
-    leaf_types, structural_bytes_estimate, structural_type_supported,
+    leaf_types, structural_bytes_estimate, structural_page_is_fixed_full_zip,
+    structural_type_supported,
 };

@@ -223,7 +223,14 @@ pub fn run(config: &Config) -> Results {
     let warm = dir.join("warm");
     lancer.run(
         "write",
-        &[&input, &fresh(&warm), &"0", &"1", &dir.join("warm.json"), &"2.0"],
+        &[
+            &input,
+            &fresh(&warm),
+            &"0",
+            &"1",
+            &dir.join("warm.json"),
+            &"2.0",
+        ],
     );
     pylance.run(
         "write",

@@ -442,68 +442,239 @@ fn byte_stream_split(buffer: &[u8], bits: u64, n: usize) -> Result<Values> {
     Ok(Values::Fixed { width, data })
 }
 
-/// FSST: each compressed byte is a symbol code, except 0xFF which escapes the next byte.
-pub(crate) fn fsst_decompress(table: &[u8], offsets: &[u64], data: &[u8]) -> Result<Values> {
-    const MAGIC: u64 = 0x4653_5354;
-    const ESCAPE: u8 = 0xFF;
-    let info = read_uint(table, 0, 8)?;
-    if info >> 32 != MAGIC {
-        return Err(corrupt("FSST symbol table without its magic"));
-    }
-    let switched_on = (info >> 24) & 0xFF != 0;
-    let count = (info & 0xFF) as usize;
-    let stored = slice(table, 8, count * 8, "FSST symbols")?;
-    let stored_lengths = slice(table, 8 + count * 8, count, "FSST symbol lengths")?;
-    // Every code's 8 symbol bytes and length; a length of 0 marks a code the table lacks.
-    let mut symbols = [[0u8; 8]; 256];
-    let mut lengths = [0u8; 256];
-    for code in 0..count {
-        let length = stored_lengths[code];
-        if !(1..=8).contains(&length) {
-            return Err(corrupt("FSST symbol of a length outside 1..=8"));
+/// A parsed FSST symbol table.
+pub(crate) struct FsstTable {
+    switched_on: bool,
+    count: usize,
+    /// Every code's 8 symbol bytes and length; a length of 0 marks a code the table lacks.
+    symbols: [[u8; 8]; 256],
+    lengths: [u8; 256],
+}
+
+impl FsstTable {
+    pub(crate) fn parse(table: &[u8]) -> Result<FsstTable> {
+        const MAGIC: u64 = 0x4653_5354;
+        let info = read_uint(table, 0, 8)?;
+        if info >> 32 != MAGIC {
+            return Err(corrupt("FSST symbol table without its magic"));
         }
-        symbols[code].copy_from_slice(&stored[code * 8..code * 8 + 8]);
-        lengths[code] = length;
+        let count = (info & 0xFF) as usize;
+        let stored = slice(table, 8, count * 8, "FSST symbols")?;
+        let stored_lengths = slice(table, 8 + count * 8, count, "FSST symbol lengths")?;
+        let mut symbols = [[0u8; 8]; 256];
+        let mut lengths = [0u8; 256];
+        for code in 0..count {
+            let length = stored_lengths[code];
+            if !(1..=8).contains(&length) {
+                return Err(corrupt("FSST symbol of a length outside 1..=8"));
+            }
+            symbols[code].copy_from_slice(&stored[code * 8..code * 8 + 8]);
+            lengths[code] = length;
+        }
+        Ok(FsstTable {
+            switched_on: (info >> 24) & 0xFF != 0,
+            count,
+            symbols,
+            lengths,
+        })
     }
-    let mut out_offsets = Vec::with_capacity(offsets.len());
-    out_offsets.push(0u64);
-    // Symbols expand to at most 8 bytes: reserve for the usual ratio and let it grow.
-    let mut out: Vec<u8> = Vec::with_capacity(data.len() * 3);
-    for pair in offsets.windows(2) {
-        let compressed = &data[pair[0] as usize..pair[1] as usize];
-        if !switched_on {
+
+    /// Decompresses one string, appending it to `out`: each byte is a symbol code, except
+    /// 0xFF which escapes the next byte.
+    fn decompress_into(&self, compressed: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        const ESCAPE: u8 = 0xFF;
+        if !self.switched_on {
             out.extend_from_slice(compressed);
-        } else {
-            let mut i = 0;
-            while i < compressed.len() {
-                let code = compressed[i];
-                if code == ESCAPE {
-                    let literal = *compressed
-                        .get(i + 1)
-                        .ok_or_else(|| corrupt("FSST escape at the end of a string"))?;
-                    out.push(literal);
-                    i += 2;
-                } else {
-                    let length = lengths[code as usize] as usize;
-                    if length == 0 {
-                        return Err(corrupt(format!(
-                            "FSST code {code} of a {count}-symbol table"
-                        )));
-                    }
-                    // Write all 8 bytes, keep `length` of them.
-                    let end = out.len() + length;
-                    out.extend_from_slice(&symbols[code as usize]);
-                    out.truncate(end);
-                    i += 1;
+            return Ok(());
+        }
+        // Symbols expand to at most 8 bytes: one reservation covers the string.
+        out.reserve(compressed.len() * 8);
+        let mut i = 0;
+        while i < compressed.len() {
+            let code = compressed[i];
+            if code == ESCAPE {
+                let literal = *compressed
+                    .get(i + 1)
+                    .ok_or_else(|| corrupt("FSST escape at the end of a string"))?;
+                out.push(literal);
+                i += 2;
+            } else {
+                let length = self.lengths[code as usize] as usize;
+                if length == 0 {
+                    return Err(corrupt(format!(
+                        "FSST code {code} of a {}-symbol table",
+                        self.count
+                    )));
                 }
+                // Write all 8 bytes, keep `length` of them.
+                let end = out.len() + length;
+                out.extend_from_slice(&self.symbols[code as usize]);
+                out.truncate(end);
+                i += 1;
             }
         }
+        Ok(())
+    }
+}
+
+/// FSST-compressed strings (`offsets` into `data`) decompressed.
+pub(crate) fn fsst_decompress(table: &[u8], offsets: &[u64], data: &[u8]) -> Result<Values> {
+    let table = FsstTable::parse(table)?;
+    let mut out_offsets = Vec::with_capacity(offsets.len());
+    out_offsets.push(0u64);
+    let mut out: Vec<u8> = Vec::with_capacity(data.len() * 3);
+    for pair in offsets.windows(2) {
+        table.decompress_into(&data[pair[0] as usize..pair[1] as usize], &mut out)?;
         out_offsets.push(out.len() as u64);
     }
     Ok(Values::Variable {
         offsets: out_offsets,
         data: out,
     })
+}
+
+/// Decodes the value buffers of a page's mini-block chunks, appending each chunk's values
+/// to the page's so far: the common encodings (plain, bit packed, variable-width, FSST)
+/// write straight into the page's buffers, so a page's values are built in one allocation
+/// rather than one per chunk and a copy.
+pub(crate) struct ChunkDecoder<'a> {
+    encoding: &'a CompressiveEncoding,
+    fsst: Option<FsstTable>,
+}
+
+/// The offset width of a plain `Variable` encoding.
+fn plain_variable_bits(variable: &crate::proto21::Variable) -> Option<u64> {
+    if variable.values.is_some() {
+        return None;
+    }
+    match variable
+        .offsets
+        .as_deref()
+        .and_then(|o| o.compression.as_ref())
+    {
+        Some(Compression::Flat(flat)) if flat.data.is_none() => Some(flat.bits_per_value),
+        _ => None,
+    }
+}
+
+impl<'a> ChunkDecoder<'a> {
+    pub(crate) fn new(encoding: &'a CompressiveEncoding) -> Result<ChunkDecoder<'a>> {
+        let fsst = match encoding.compression.as_ref() {
+            Some(Compression::Fsst(fsst)) => Some(FsstTable::parse(&fsst.symbol_table)?),
+            _ => None,
+        };
+        Ok(ChunkDecoder { encoding, fsst })
+    }
+
+    /// Decodes `n` values of one chunk's `buffers` onto the end of `out`.
+    pub(crate) fn decode_into(&self, buffers: &[&[u8]], n: usize, out: &mut Values) -> Result<()> {
+        let first = || {
+            buffers
+                .first()
+                .copied()
+                .ok_or_else(|| corrupt("a chunk has no value buffer"))
+        };
+        match (self.encoding.compression.as_ref(), &mut *out) {
+            (Some(Compression::Flat(flat)), Values::Fixed { width, data })
+                if flat.data.is_none() && flat.bits_per_value == 8 * *width as u64 =>
+            {
+                let bytes = n
+                    .checked_mul(*width)
+                    .ok_or_else(|| corrupt("value count overflows"))?;
+                data.extend_from_slice(slice(first()?, 0, bytes, "flat values")?);
+                Ok(())
+            }
+            (Some(Compression::InlineBitpacking(packing)), Values::Fixed { width, data })
+                if packing.values.is_none()
+                    && packing.uncompressed_bits_per_value == 8 * *width as u64 =>
+            {
+                inline_bitpacked_into(first()?, packing.uncompressed_bits_per_value, n, data)
+            }
+            (Some(Compression::Variable(variable)), Values::Variable { offsets, data })
+                if plain_variable_bits(variable).is_some() =>
+            {
+                let bits = plain_variable_bits(variable).expect("checked");
+                variable_chunk_into(first()?, bits, n, offsets, data, None)
+            }
+            (Some(Compression::Fsst(fsst)), Values::Variable { offsets, data })
+                if fsst
+                    .values
+                    .as_deref()
+                    .and_then(|v| match v.compression.as_ref() {
+                        Some(Compression::Variable(variable)) => plain_variable_bits(variable),
+                        _ => None,
+                    })
+                    .is_some() =>
+            {
+                let Some(Compression::Variable(variable)) =
+                    fsst.values.as_deref().and_then(|v| v.compression.as_ref())
+                else {
+                    unreachable!("checked")
+                };
+                let bits = plain_variable_bits(variable).expect("checked");
+                variable_chunk_into(first()?, bits, n, offsets, data, self.fsst.as_ref())
+            }
+            _ => {
+                let decoded = decode(self.encoding, Input::Chunk(buffers), n)?;
+                if decoded.len() != n {
+                    return Err(corrupt(format!(
+                        "a chunk of {n} items decodes to {} values",
+                        decoded.len()
+                    )));
+                }
+                out.append(decoded)
+            }
+        }
+    }
+}
+
+/// [`inline_bitpacked`], appending to `out`.
+fn inline_bitpacked_into(buffer: &[u8], bits: u64, n: usize, out: &mut Vec<u8>) -> Result<()> {
+    let (bits, _) = check_widths(bits, 0)?;
+    let word = (bits / 8) as usize;
+    let (mut at, mut left) = (0usize, n);
+    while left > 0 {
+        let (_, width) = check_widths(bits as u64, read_uint(buffer, at, word)?)?;
+        let block = slice(buffer, at + word, block_bytes(width), "bit-packed block")?;
+        let take = left.min(BLOCK);
+        unpack_block(block, bits, width, take, out);
+        at += word + block.len();
+        left -= take;
+    }
+    Ok(())
+}
+
+/// A chunk of variable-width values (offsets from the buffer's start, then the bytes),
+/// appended to `offsets` and `data`; each value decompressed with `fsst` when given.
+fn variable_chunk_into(
+    buffer: &[u8],
+    offset_bits: u64,
+    n: usize,
+    offsets: &mut Vec<u64>,
+    data: &mut Vec<u8>,
+    fsst: Option<&FsstTable>,
+) -> Result<()> {
+    let width = offset_width(offset_bits)?;
+    let chunk = read_offsets(buffer, 0, width, n + 1)?;
+    check_offsets(&chunk, buffer.len())?;
+    if chunk[0] < ((n + 1) * width) as u64 {
+        return Err(corrupt("string bytes overlap their offsets"));
+    }
+    match fsst {
+        None => {
+            let base = data.len() as u64;
+            let start = chunk[0];
+            data.extend_from_slice(&buffer[start as usize..chunk[n] as usize]);
+            offsets.extend(chunk[1..].iter().map(|o| base + (o - start)));
+        }
+        Some(table) => {
+            for pair in chunk.windows(2) {
+                table.decompress_into(&buffer[pair[0] as usize..pair[1] as usize], data)?;
+                offsets.push(data.len() as u64);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn decompress_opt(

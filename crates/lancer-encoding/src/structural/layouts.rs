@@ -2,7 +2,7 @@
 //! page's value slots and, when the page has them, its definition levels.
 
 use super::bits::{read_uint, slice};
-use super::compressive::{Input, decode, decode_levels, to_indices};
+use super::compressive::{ChunkDecoder, Input, decode, decode_levels, to_indices};
 use super::values::Values;
 use crate::decode::MAX_NULL_VALUES_PER_DECODE;
 use crate::error::{Result, corrupt};
@@ -83,7 +83,16 @@ pub(crate) fn mini_block(
         .ok_or_else(|| corrupt(format!("{} value buffers per chunk", layout.num_buffers)))?;
     let chunk_count = meta.len() / word;
     let has_def = layout.def_compression.is_some();
-    let mut values: Option<Values> = None;
+    // The page's values, each chunk decoded onto the end; room for all of them up front
+    // (the bytes of variable-width values are known only roughly: the chunks' bytes, more
+    // for FSST, which only reserves address space until they are written).
+    let decoder = ChunkDecoder::new(value_encoding)?;
+    let mut values = shape();
+    let fsst = matches!(value_encoding.compression, Some(Compression::Fsst(_)));
+    // A length field is not trusted: what is reserved is bounded by the page's bytes (bit
+    // packing may expand further, and then the buffers grow as they are written).
+    let bytes = data.len().saturating_mul(if fsst { 4 } else { 16 });
+    values.reserve(items_total.min(data.len().saturating_mul(2)), bytes);
     let mut def_levels: Vec<u16> = Vec::new();
     let mut rep_levels: Vec<u16> = Vec::new();
     let (mut seen, mut at) = (0usize, 0usize);
@@ -146,20 +155,26 @@ pub(crate) fn mini_block(
             value_buffers.push(slice(chunk, cursor, value_size, "chunk values")?);
             cursor = align8(cursor + value_size);
         }
-        let decoded = decode(value_encoding, Input::Chunk(&value_buffers), items)?;
-        let decoded = match &dictionary {
-            None => decoded,
-            Some(dictionary) => dictionary.take(&to_indices(decoded)?)?,
-        };
-        if decoded.len() != items {
+        let before = values.len();
+        match &dictionary {
+            None => decoder.decode_into(&value_buffers, items, &mut values)?,
+            Some(dictionary) => {
+                let indices =
+                    to_indices(decode(value_encoding, Input::Chunk(&value_buffers), items)?)?;
+                if indices.len() != items {
+                    return Err(corrupt(format!(
+                        "a chunk of {items} items decodes to {} indices",
+                        indices.len()
+                    )));
+                }
+                dictionary.take_into(&indices, &mut values)?;
+            }
+        }
+        if values.len() - before != items {
             return Err(corrupt(format!(
                 "a chunk of {items} items decodes to {} values",
-                decoded.len()
+                values.len() - before
             )));
-        }
-        match &mut values {
-            None => values = Some(decoded),
-            Some(all) => all.append(decoded)?,
         }
         seen += items;
     }
@@ -169,7 +184,7 @@ pub(crate) fn mini_block(
         )));
     }
     Ok(Decoded {
-        values: values.unwrap_or_else(shape),
+        values,
         rep: has_rep.then_some(rep_levels),
         def: has_def.then_some(def_levels),
     })

@@ -35,7 +35,7 @@ pub use encode::{
 use layouts::Decoded;
 pub use leaves::{join_leaves, leaf_array, leaf_count, leaf_types};
 use nesting::Nesting;
-pub use ranged::{BufferRanges, RowRange};
+pub use ranged::{BufferRanges, RowRange, structural_page_is_fixed_full_zip};
 use values::Values;
 
 /// One 2.1/2.2 page: its layout message (the `PageLayout` bytes of the page's encoding), its

@@ -328,6 +328,19 @@ impl RowRange {
     }
 }
 
+/// Whether a page (its `PageLayout` bytes) is a full-zip page of fixed-width values without
+/// repetition, whose rows are found by arithmetic alone (no index to read first).
+pub fn structural_page_is_fixed_full_zip(layout: &[u8]) -> bool {
+    matches!(
+        parse_layout(layout),
+        Ok(Layout::FullZip(FullZipLayout {
+            bits_rep: 0,
+            details: Some(full_zip_layout::Details::BitsPerValue(_)),
+            ..
+        }))
+    )
+}
+
 fn check_rows(array: &ArrayRef, at_least: usize) -> Result<()> {
     if array.len() < at_least {
         return Err(corrupt(format!(

@@ -44,6 +44,62 @@ impl Values {
         }
     }
 
+    /// Reserves room for `values` more value slots and `bytes` more bytes of values (the
+    /// caller bounds both by what the page's bytes can hold).
+    pub(crate) fn reserve(&mut self, values: usize, bytes: usize) {
+        match self {
+            Values::Fixed { width, data } => data.reserve(values.saturating_mul(*width).min(bytes)),
+            Values::Variable { offsets, data } => {
+                offsets.reserve(values);
+                data.reserve(bytes);
+            }
+            _ => {}
+        }
+    }
+
+    /// Picks values by index (dictionary decoding) onto the end of `out`.
+    pub(crate) fn take_into(&self, indices: &[u64], out: &mut Values) -> Result<()> {
+        let len = self.len() as u64;
+        if let Some(bad) = indices.iter().find(|i| **i >= len) {
+            return Err(corrupt(format!(
+                "dictionary index {bad} is past the dictionary's {len} items"
+            )));
+        }
+        match (self, &mut *out) {
+            (
+                Values::Fixed { width, data },
+                Values::Fixed {
+                    width: w,
+                    data: into,
+                },
+            ) if width == w => {
+                for &i in indices {
+                    let at = i as usize * width;
+                    into.extend_from_slice(&data[at..at + width]);
+                }
+                Ok(())
+            }
+            (
+                Values::Variable { offsets, data },
+                Values::Variable {
+                    offsets: into_offsets,
+                    data: into,
+                },
+            ) => {
+                for &i in indices {
+                    let (start, end) = (
+                        offsets[i as usize] as usize,
+                        offsets[i as usize + 1] as usize,
+                    );
+                    into.extend_from_slice(&data[start..end]);
+                    into_offsets.push(into.len() as u64);
+                }
+                Ok(())
+            }
+            _ => out.append(self.take(indices)?),
+        }
+    }
+
     /// Appends `other` (decoded from a later chunk of the same page).
     pub(crate) fn append(&mut self, other: Values) -> Result<()> {
         match (self, other) {

@@ -137,6 +137,12 @@ pub(crate) struct ColumnCursor {
 /// alone) when it is at least this large; smaller pages cost less in one whole read.
 const RANGED_READ_MIN_BYTES: u64 = 256 * 1024;
 
+/// A full-zip page of fixed-width rows at least this large (pylance writes 32 MiB vector
+/// pages) is read batch by batch, each batch's rows alone: a whole read would need a fresh
+/// allocation the size of the page, whose memory the kernel must zero every time, while
+/// batch-sized reads reuse the allocator's memory (and hold less of it).
+const STREAMED_PAGE_MIN_BYTES: u64 = 16 * 1024 * 1024;
+
 impl Drop for ColumnCursor {
     fn drop(&mut self) {
         if let Some((_, fetch)) = self.prefetch.take() {
@@ -231,6 +237,7 @@ impl ColumnCursor {
         if next < self.info.pages.len()
             && self.starts[next] < self.limit
             && !self.read_by_range(next)
+            && !self.streamed(next)
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
             let (io, info) = (io.clone(), self.info.clone());
@@ -298,6 +305,20 @@ impl ColumnCursor {
             && matches!(self.info.pages[page].encoding, PageEncoding::Structural(_))
     }
 
+    /// Whether page `page` is a large full-zip page of fixed-width rows, read batch by batch.
+    fn streamed(&self, page: usize) -> bool {
+        let info = &self.info.pages[page];
+        let bytes: u64 = info.buffers.iter().map(|b| b.end - b.start).sum();
+        bytes >= STREAMED_PAGE_MIN_BYTES
+            && info.buffers.len() == 1
+            && match &info.encoding {
+                PageEncoding::Structural(layout) => {
+                    lancer_encoding::structural_page_is_fixed_full_zip(layout)
+                }
+                _ => false,
+            }
+    }
+
     /// Rows `range` of a 2.1/2.2 column, as its single-leaf type.
     async fn read_structural(
         &mut self,
@@ -307,6 +328,13 @@ impl ColumnCursor {
     ) -> Result<ArrayRef> {
         let mut parts = Vec::new();
         for (page, local) in self.pages_for(&range) {
+            if self.streamed(page) {
+                let rows = local.start as u64..local.end as u64;
+                if let Some(array) = self.read_page_rows(io, page, rows, data_type).await? {
+                    parts.push(array);
+                    continue;
+                }
+            }
             let (first, array) = match &self.decoded {
                 Some((decoded, first, array)) if *decoded == page => (*first, array.clone()),
                 _ => self.decode_structural(io, page, data_type).await?,
@@ -328,12 +356,27 @@ impl ColumnCursor {
         page: usize,
         data_type: &DataType,
     ) -> Result<Option<(u64, ArrayRef)>> {
+        let first = self.starts[page];
+        let rows = self.start.max(first) - first..self.limit.min(self.starts[page + 1]) - first;
+        let start = rows.start;
+        Ok(self
+            .read_page_rows(io, page, rows, data_type)
+            .await?
+            .map(|array| (start, array)))
+    }
+
+    /// Page rows `rows` of 2.1/2.2 page `page`, read by range; None when the page cannot be.
+    async fn read_page_rows(
+        &self,
+        io: &PageIo,
+        page: usize,
+        rows: Range<u64>,
+        data_type: &DataType,
+    ) -> Result<Option<ArrayRef>> {
         let info = &self.info.pages[page];
         let PageEncoding::Structural(layout) = &info.encoding else {
             return Ok(None);
         };
-        let first = self.starts[page];
-        let rows = self.start.max(first) - first..self.limit.min(self.starts[page + 1]) - first;
         let sizes: Vec<u64> = info.buffers.iter().map(|b| b.end - b.start).collect();
         let column = |source| self.column_error(source);
         let Some(mut read) =
@@ -349,7 +392,7 @@ impl ColumnCursor {
             .fetch_ranges(info, read.data_ranges(&index).map_err(column)?)
             .await?;
         let array = read.decode(&data, data_type).map_err(column)?;
-        Ok(Some((rows.start, array)))
+        Ok(Some(array))
     }
 
     /// Decodes 2.1/2.2 page `page` (whole, or the rows the window covers) and keeps it for
