@@ -78,6 +78,11 @@ fn unsupported(column: &str, data_type: &DataType, reason: &str) -> Error {
 fn check_type(path: &str, data_type: &DataType, target: Target) -> Result<()> {
     use DataType::*;
     match data_type {
+        FixedSizeBinary(0) if target != Target::V2_0 => Err(unsupported(
+            path,
+            data_type,
+            "fixed-size binary of no bytes has no 2.1/2.2 encoding",
+        )),
         Null
         | Boolean
         | Int8
@@ -132,6 +137,13 @@ fn check_type(path: &str, data_type: &DataType, target: Target) -> Result<()> {
         FixedSizeList(item, size) => {
             if *size < 0 {
                 return Err(unsupported(path, data_type, "negative list size"));
+            }
+            if *size == 0 && target != Target::V2_0 {
+                return Err(unsupported(
+                    path,
+                    data_type,
+                    "fixed-size lists of no items have no 2.1/2.2 encoding",
+                ));
             }
             if !is_vector_item(item.data_type()) {
                 return Err(unsupported(

@@ -19,6 +19,12 @@ use crate::proto21::{BufferCompression, CompressionScheme, CompressiveEncoding};
 /// bound.
 const MAX_DECOMPRESSED: u64 = 256 << 20;
 
+/// Largest buffer a compressed buffer of one mini-block chunk may declare.
+const MAX_CHUNK_DECOMPRESSED: u64 = 16 << 20;
+
+/// Most values (or levels) one decode may produce, whatever a page's counts say.
+pub(crate) const MAX_VALUES_PER_DECODE: usize = crate::decode::MAX_NULL_VALUES_PER_DECODE;
+
 /// Where the encoded values are.
 #[derive(Clone, Copy)]
 pub(crate) enum Input<'a> {
@@ -29,6 +35,15 @@ pub(crate) enum Input<'a> {
 }
 
 impl<'a> Input<'a> {
+    /// The most bytes a compressed buffer here may declare: a mini-block chunk holds at
+    /// most a few thousand narrow values, a block (a dictionary, levels) up to a page.
+    fn decompress_limit(&self) -> u64 {
+        match self {
+            Input::Chunk(_) => MAX_CHUNK_DECOMPRESSED,
+            Input::Block(_) => MAX_DECOMPRESSED,
+        }
+    }
+
     fn first(&self) -> Result<&'a [u8]> {
         match self {
             Input::Chunk(buffers) => buffers
@@ -60,11 +75,11 @@ pub(crate) fn decode(encoding: &CompressiveEncoding, input: Input<'_>, n: usize)
         .ok_or_else(|| corrupt("an empty compressive encoding"))?;
     match compression {
         Compression::Flat(flat) => {
-            let buffer = decompress_opt(input.first()?, flat.data)?;
+            let buffer = decompress_opt(input.first()?, flat.data, input.decompress_limit())?;
             flat_values(&buffer, flat.bits_per_value, n)
         }
         Compression::InlineBitpacking(packing) => {
-            let buffer = decompress_opt(input.first()?, packing.values)?;
+            let buffer = decompress_opt(input.first()?, packing.values, input.decompress_limit())?;
             inline_bitpacked(&buffer, packing.uncompressed_bits_per_value, n)
         }
         Compression::OutOfLineBitpacking(packing) => {
@@ -149,7 +164,7 @@ pub(crate) fn decode(encoding: &CompressiveEncoding, input: Input<'_>, n: usize)
             let scheme = general
                 .compression
                 .ok_or_else(|| missing("general compression"))?;
-            let first = decompress(input.first()?, scheme)?;
+            let first = decompress(input.first()?, scheme, input.decompress_limit())?;
             match input {
                 Input::Block(_) => decode(inner, Input::Block(&first), n),
                 Input::Chunk(buffers) => {
@@ -176,9 +191,16 @@ pub(crate) fn decode(encoding: &CompressiveEncoding, input: Input<'_>, n: usize)
                 .ok()
                 .filter(|d| *d > 0)
                 .ok_or_else(|| corrupt("fixed-size lists of 0 items"))?;
+            // A dimension from the file is not trusted: the items a decode may produce are
+            // capped, as for null pages, whatever the encoding below could expand to.
             let items_count = n
                 .checked_mul(dim)
-                .ok_or_else(|| corrupt("fixed-size list item count overflows"))?;
+                .filter(|count| *count <= MAX_VALUES_PER_DECODE)
+                .ok_or_else(|| {
+                    corrupt(format!(
+                        "{n} fixed-size lists of {dim} items, more than a decode may produce"
+                    ))
+                })?;
             let (item_validity, rest) = match (list.has_validity, input) {
                 (false, input) => (None, input),
                 (true, Input::Chunk(buffers)) => {
@@ -273,6 +295,7 @@ fn flat_values(buffer: &[u8], bits: u64, n: usize) -> Result<Values> {
 }
 
 fn inline_bitpacked(buffer: &[u8], bits: u64, n: usize) -> Result<Values> {
+    check_count(n)?;
     let (bits, _) = check_widths(bits, 0)?;
     let word = (bits / 8) as usize;
     let mut out = Vec::new();
@@ -292,6 +315,7 @@ fn inline_bitpacked(buffer: &[u8], bits: u64, n: usize) -> Result<Values> {
 }
 
 fn out_of_line_bitpacked(buffer: &[u8], bits: u64, width: u64, n: usize) -> Result<Values> {
+    check_count(n)?;
     let (bits, width) = check_widths(bits, width)?;
     let word = (bits / 8) as usize;
     let packed = block_bytes(width);
@@ -331,6 +355,17 @@ fn out_of_line_bitpacked(buffer: &[u8], bits: u64, width: u64, n: usize) -> Resu
     })
 }
 
+/// Refuses a count of values larger than a decode may produce (packing to 0 bits turns a
+/// few bytes into any number of values).
+fn check_count(n: usize) -> Result<()> {
+    if n > MAX_VALUES_PER_DECODE {
+        return Err(corrupt(format!(
+            "{n} values, more than the {MAX_VALUES_PER_DECODE} a decode may produce"
+        )));
+    }
+    Ok(())
+}
+
 fn offset_width(bits: u64) -> Result<usize> {
     match bits {
         32 => Ok(4),
@@ -360,6 +395,7 @@ fn read_offsets(buffer: &[u8], at: usize, width: usize, count: usize) -> Result<
 
 /// Chunk form: offsets relative to the buffer's start, then the bytes.
 fn variable_chunk(buffer: &[u8], offset_bits: u64, n: usize) -> Result<Values> {
+    check_count(n)?;
     let width = offset_width(offset_bits)?;
     let offsets = read_offsets(buffer, 0, width, n + 1)?;
     check_offsets(&offsets, buffer.len())?;
@@ -376,6 +412,7 @@ fn variable_chunk(buffer: &[u8], offset_bits: u64, n: usize) -> Result<Values> {
 
 /// Block form: `[offset width][bytes start][offsets][bytes]`, offsets relative to the bytes.
 fn variable_block(block: &[u8], offset_bits: u64, n: usize) -> Result<Values> {
+    check_count(n)?;
     let width = offset_width(offset_bits)?;
     let stated = read_uint(block, 0, width)?;
     if stated != offset_bits {
@@ -398,6 +435,7 @@ fn variable_block(block: &[u8], offset_bits: u64, n: usize) -> Result<Values> {
 }
 
 fn run_length(values: &[u8], bits: u64, lengths: &[u8], n: usize) -> Result<Values> {
+    check_count(n)?;
     if bits == 0 || !bits.is_multiple_of(8) || bits > 128 {
         return Err(unsupported(&format!("run-length values of {bits} bits")));
     }
@@ -654,6 +692,7 @@ fn variable_chunk_into(
     data: &mut Vec<u8>,
     fsst: Option<&FsstTable>,
 ) -> Result<()> {
+    check_count(n)?;
     let width = offset_width(offset_bits)?;
     let chunk = read_offsets(buffer, 0, width, n + 1)?;
     check_offsets(&chunk, buffer.len())?;
@@ -680,18 +719,20 @@ fn variable_chunk_into(
 fn decompress_opt(
     buffer: &[u8],
     compression: Option<BufferCompression>,
+    limit: u64,
 ) -> Result<std::borrow::Cow<'_, [u8]>> {
     match compression {
         None => Ok(std::borrow::Cow::Borrowed(buffer)),
-        Some(scheme) => Ok(std::borrow::Cow::Owned(decompress(buffer, scheme)?)),
+        Some(scheme) => Ok(std::borrow::Cow::Owned(decompress(buffer, scheme, limit)?)),
     }
 }
 
-fn decompress(buffer: &[u8], compression: BufferCompression) -> Result<Vec<u8>> {
+/// One compressed buffer, declaring at most `limit` bytes decompressed.
+fn decompress(buffer: &[u8], compression: BufferCompression, limit: u64) -> Result<Vec<u8>> {
     let check = |declared: u64| -> Result<usize> {
-        if declared > MAX_DECOMPRESSED {
+        if declared > limit {
             return Err(corrupt(format!(
-                "a compressed buffer declares {declared} bytes, more than the {MAX_DECOMPRESSED} lancer accepts"
+                "a compressed buffer declares {declared} bytes, more than the {limit} lancer accepts here"
             )));
         }
         Ok(declared as usize)
@@ -699,6 +740,13 @@ fn decompress(buffer: &[u8], compression: BufferCompression) -> Result<Vec<u8>> 
     match CompressionScheme::try_from(compression.scheme) {
         Ok(CompressionScheme::Lz4) => {
             let size = check(read_uint(buffer, 0, 4)?)?;
+            // LZ4 expands a byte to at most 255: a larger declared size is a lie.
+            if size > buffer.len().saturating_mul(255) + 16 {
+                return Err(corrupt(format!(
+                    "an LZ4 block of {} bytes declares {size}",
+                    buffer.len()
+                )));
+            }
             let out = lz4_flex::block::decompress(&buffer[4..], size)
                 .map_err(|e| corrupt(format!("bad LZ4 block: {e}")))?;
             if out.len() != size {
@@ -711,7 +759,7 @@ fn decompress(buffer: &[u8], compression: BufferCompression) -> Result<Vec<u8>> 
         Ok(CompressionScheme::Zstd) => {
             const FRAME: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
             let (size, frame) = if buffer.starts_with(&FRAME) {
-                (MAX_DECOMPRESSED as usize, buffer)
+                (limit as usize, buffer)
             } else {
                 (check(read_uint(buffer, 0, 8)?)?, &buffer[8..])
             };

@@ -2,6 +2,7 @@
 //! page's value slots and, when the page has them, its definition levels.
 
 use super::bits::{read_uint, slice};
+use super::compressive::MAX_VALUES_PER_DECODE;
 use super::compressive::{ChunkDecoder, Input, decode, decode_levels, to_indices};
 use super::values::Values;
 use crate::decode::MAX_NULL_VALUES_PER_DECODE;
@@ -67,7 +68,7 @@ pub(crate) fn mini_block(
                 .ok_or_else(|| corrupt("a dictionary page without its dictionary buffer"))?;
             let items = usize::try_from(layout.num_dictionary_items)
                 .ok()
-                .filter(|n| *n <= MAX_CHUNK_ITEMS * 16)
+                .filter(|n| *n <= MAX_VALUES_PER_DECODE)
                 .ok_or_else(|| corrupt("dictionary size out of range"))?;
             Some(decode(encoding, Input::Block(block), items)?)
         }
@@ -91,7 +92,13 @@ pub(crate) fn mini_block(
     let fsst = matches!(value_encoding.compression, Some(Compression::Fsst(_)));
     // A length field is not trusted: what is reserved is bounded by the page's bytes (bit
     // packing may expand further, and then the buffers grow as they are written).
-    let bytes = data.len().saturating_mul(if fsst { 4 } else { 16 });
+    // Fixed-width values may be bit packed 16 to 1; strings are as long as their bytes,
+    // FSST-compressed ones about three times longer.
+    let bytes = match &values {
+        Values::Fixed { .. } => data.len().saturating_mul(16),
+        _ if fsst => data.len().saturating_mul(3),
+        _ => data.len(),
+    };
     values.reserve(items_total.min(data.len().saturating_mul(2)), bytes);
     let mut def_levels: Vec<u16> = Vec::new();
     let mut rep_levels: Vec<u16> = Vec::new();
@@ -115,6 +122,12 @@ pub(crate) fn mini_block(
         let chunk = slice(data, at, size, "mini-block chunk")?;
         at += size;
         let levels = read_uint(chunk, 0, 2)? as usize;
+        // Level blocks may pack many levels into few bytes: the page's total is capped.
+        if rep_levels.len().max(def_levels.len()) + levels > MAX_VALUES_PER_DECODE {
+            return Err(corrupt(format!(
+                "a page of more than {MAX_VALUES_PER_DECODE} levels"
+            )));
+        }
         let mut cursor = 2;
         let rep_size = if has_rep {
             cursor += 2;
@@ -225,7 +238,7 @@ pub(crate) fn full_zip(
     let zipped = *buffers
         .first()
         .ok_or_else(|| corrupt("a full-zip page without its data buffer"))?;
-    let control_bits = layout.bits_rep + layout.bits_def;
+    let control_bits = layout.bits_rep as u64 + layout.bits_def as u64;
     let control_bytes = match control_bits {
         0 => 0,
         1..=8 => 1,
@@ -398,7 +411,7 @@ pub(crate) fn constant(
     lists: bool,
     visible_def: u16,
     shape: impl Fn() -> Values,
-    scalar: impl Fn(&[u8]) -> Result<Values>,
+    scalar: impl Fn(&[u8], bool) -> Result<Values>,
 ) -> Result<Option<Decoded>> {
     // A page holds a value when it is inline or in a buffer of its own: then the buffers are
     // [value?, rep, def] and the levels raw u16. Without a value (all null) they are
@@ -417,7 +430,6 @@ pub(crate) fn constant(
                 None => decode_levels(&flat16(), buffer, buffer.len() / 2),
             }
         };
-    let has_value = layout.inline_value.is_some() || matches!(buffers.len(), 1 | 3);
     let (value_buffer, level_buffers) = match (layout.inline_value.is_some(), buffers) {
         (false, [value]) => (Some(*value), None),
         (false, [value, rep, def]) => (Some(*value), Some((*rep, *def))),
@@ -433,11 +445,10 @@ pub(crate) fn constant(
     let (rep, def) = match level_buffers {
         None => (None, None),
         Some((rep, def)) => {
-            let (rep_compression, def_compression) = if has_value {
-                (&None, &None)
-            } else {
-                (&layout.rep_compression, &layout.def_compression)
-            };
+            // Next to a value pylance writes raw levels and no compression fields; any field
+            // that is set says how its levels are stored.
+            let (rep_compression, def_compression) =
+                (&layout.rep_compression, &layout.def_compression);
             let rep = (!rep.is_empty())
                 .then(|| levels(rep, rep_compression, layout.num_rep_values))
                 .transpose()?;
@@ -463,8 +474,8 @@ pub(crate) fn constant(
         None => items,
     };
     let value = match (&layout.inline_value, value_buffer) {
-        (Some(value), _) => Some(scalar(value)?),
-        (None, Some(buffer)) => Some(scalar_from_buffers(buffer)?),
+        (Some(value), _) => Some(scalar(value, true)?),
+        (None, Some(buffer)) => Some(scalar(buffer, false)?),
         (None, None) => None,
     };
     let values = match value {
@@ -489,7 +500,7 @@ fn flat16() -> crate::proto21::CompressiveEncoding {
 /// A constant stored in a buffer: `[u32 buffer count][u32 size per buffer][buffers]`, the
 /// buffers of a one-value array: the value's bytes (fixed width), or the offsets `[0, len]`
 /// and the bytes.
-fn scalar_from_buffers(buffer: &[u8]) -> Result<Values> {
+pub(crate) fn scalar_from_buffers(buffer: &[u8]) -> Result<Values> {
     let count = read_uint(buffer, 0, 4)? as usize;
     if count == 1 {
         // A fixed-width value: its bytes are the one buffer.

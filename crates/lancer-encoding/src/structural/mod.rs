@@ -182,7 +182,7 @@ pub(crate) fn decode_layout(
                 lists,
                 nesting.max_visible_def(),
                 shape,
-                |bytes| inline_value(bytes, &leaf_type),
+                |bytes, inline| constant_value(bytes, inline, &leaf_type),
             )?
         }
         Layout::Blob(_) => unreachable!("refused above"),
@@ -291,12 +291,32 @@ fn empty_values(data_type: &DataType) -> Values {
     }
 }
 
-/// The constant of a 2.2 constant page, stored inline.
-fn inline_value(bytes: &[u8], data_type: &DataType) -> Result<Values> {
+/// The constant of a 2.2 constant page, stored inline or in a buffer of its own, checked to
+/// be one value of the leaf's type before it is repeated.
+fn constant_value(bytes: &[u8], inline: bool, data_type: &DataType) -> Result<Values> {
     let value_type = match data_type {
         DataType::Dictionary(_, value) => value.as_ref(),
         other => other,
     };
+    let value = if inline {
+        inline_value(bytes, value_type)?
+    } else {
+        layouts::scalar_from_buffers(bytes)?
+    };
+    if let Values::Fixed { width, .. } = &value {
+        let expected = crate::columns::fixed_width_bytes(value_type);
+        if expected != Some(*width) {
+            return Err(corrupt(format!(
+                "a constant of {width} bytes for {value_type} values"
+            )));
+        }
+    }
+    Ok(value)
+}
+
+/// The constant of a 2.2 constant page, stored inline.
+fn inline_value(bytes: &[u8], value_type: &DataType) -> Result<Values> {
+    let data_type = value_type;
     match value_type {
         DataType::Boolean => {
             let mut bits = BooleanBufferBuilder::new(1);

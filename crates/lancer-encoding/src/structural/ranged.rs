@@ -117,6 +117,7 @@ impl RowRange {
             Layout::FullZip(zip) => match row_index(zip, &self.sizes, self.num_rows)? {
                 None => Ok(Vec::new()),
                 Some(width) => {
+                    // Bounds were checked with the index's size by `row_index`.
                     let entry = |row: u64| (1, row * width..(row + 1) * width);
                     Ok(vec![entry(self.rows.start), entry(self.rows.end)])
                 }
@@ -192,7 +193,10 @@ impl RowRange {
                     .collect::<Result<_>>()?
             }
         };
-        let total: u64 = rows_of.iter().map(|(ended, _)| *ended).sum();
+        let total = rows_of
+            .iter()
+            .try_fold(0u64, |sum, (ended, _)| sum.checked_add(*ended))
+            .ok_or_else(|| corrupt("the repetition index's row counts overflow"))?;
         if total != self.num_rows {
             return Err(corrupt(format!(
                 "the chunks end {total} rows, the page has {}",
@@ -246,7 +250,11 @@ impl RowRange {
         let data = match row_index(zip, &self.sizes, self.num_rows)? {
             None => {
                 let stride = fixed_stride(zip)?;
-                self.rows.start * stride..self.rows.end * stride
+                let at = |row: u64| {
+                    row.checked_mul(stride)
+                        .ok_or_else(|| corrupt("full-zip row offsets overflow"))
+                };
+                at(self.rows.start)?..at(self.rows.end)?
             }
             Some(width) => {
                 let entry = |i: usize| -> Result<u64> {
@@ -374,7 +382,9 @@ fn row_index(zip: &FullZipLayout, sizes: &[u64], num_rows: u64) -> Result<Option
             Ok(None)
         }
         Some(size) => {
-            let entries = num_rows + 1;
+            let entries = num_rows
+                .checked_add(1)
+                .ok_or_else(|| corrupt("a page of too many rows"))?;
             let width = size / entries;
             if width * entries != *size || !matches!(width, 1 | 2 | 4 | 8) {
                 return Err(corrupt(format!(
@@ -393,7 +403,7 @@ fn fixed_stride(zip: &FullZipLayout) -> Result<u64> {
             "a variable-width full-zip page without a row index",
         ));
     };
-    let control = match zip.bits_rep + zip.bits_def {
+    let control = match zip.bits_rep as u64 + zip.bits_def as u64 {
         0 => 0,
         1..=8 => 1,
         9..=16 => 2,

@@ -251,7 +251,8 @@ impl Values {
         })
     }
 
-    /// The same values repeated `count` times (a constant page).
+    /// The same value repeated `count` times (a constant page), refusing more than
+    /// [`MAX_DECODED_BYTES`] in all.
     pub(crate) fn repeat(&self, count: usize) -> Result<Values> {
         if self.len() != 1 {
             return Err(corrupt(format!(
@@ -259,16 +260,58 @@ impl Values {
                 self.len()
             )));
         }
-        self.take(&vec![0; count])
+        let total = |width: usize| {
+            width
+                .checked_mul(count)
+                .filter(|bytes| *bytes <= MAX_DECODED_BYTES)
+                .ok_or_else(|| {
+                    corrupt(format!(
+                        "a constant of {width} bytes repeated {count} times is too large to decode"
+                    ))
+                })
+        };
+        Ok(match self {
+            Values::Fixed { width, data } => {
+                total(*width)?;
+                Values::Fixed {
+                    width: *width,
+                    data: data.repeat(count),
+                }
+            }
+            Values::Variable { data, .. } => {
+                total(data.len())?;
+                let len = data.len() as u64;
+                Values::Variable {
+                    offsets: (0..=count as u64).map(|i| i * len).collect(),
+                    data: data.repeat(count),
+                }
+            }
+            Values::Bits(bits) => {
+                let mut out = BooleanBufferBuilder::new(count);
+                out.append_n(count, bits.get_bit(0));
+                Values::Bits(out)
+            }
+            Values::Lists { .. } => return Err(corrupt("a constant of fixed-size lists")),
+        })
     }
 }
+
+/// Most bytes of values one page decode may produce where the page's bytes do not back them
+/// (constants, null slots).
+pub(crate) const MAX_DECODED_BYTES: usize = 256 << 20;
 
 /// `count` zeroed slots shaped like `shape` (the value slots of null items).
 pub(crate) fn zeroed(shape: Values, count: usize) -> Result<Values> {
     Ok(match shape {
         Values::Fixed { width, .. } => Values::Fixed {
             width,
-            data: vec![0; width * count],
+            data: vec![
+                0;
+                width
+                    .checked_mul(count)
+                    .filter(|bytes| *bytes <= MAX_DECODED_BYTES)
+                    .ok_or_else(|| corrupt(format!("{count} null slots of {width} bytes")))?
+            ],
         },
         Values::Bits(_) => {
             let mut bits = BooleanBufferBuilder::new(count);
@@ -285,7 +328,12 @@ pub(crate) fn zeroed(shape: Values, count: usize) -> Result<Values> {
             item_validity,
         } => Values::Lists {
             dim,
-            items: Box::new(zeroed(*items, count * dim)?),
+            items: Box::new(zeroed(
+                *items,
+                count
+                    .checked_mul(dim)
+                    .ok_or_else(|| corrupt("null slot count overflows"))?,
+            )?),
             item_validity: item_validity.map(|_| {
                 let mut bits = BooleanBufferBuilder::new(count * dim);
                 bits.append_n(count * dim, false);

@@ -55,7 +55,7 @@ pub(crate) fn full_zip(
         {
             match list.values.as_deref().and_then(|v| v.compression.as_ref()) {
                 Some(Compression::Flat(flat)) if flat.data.is_none() => {
-                    if flat.bits_per_value * list.items_per_value != bits as u64 {
+                    if flat.bits_per_value.checked_mul(list.items_per_value) != Some(bits as u64) {
                         return Err(corrupt("fixed-size list items do not fill their values"));
                     }
                     (item.data_type().clone(), *dim as usize)

@@ -299,7 +299,7 @@ impl ColumnCursor {
             .buffers
             .iter()
             .map(|b| b.end - b.start)
-            .sum();
+            .fold(0u64, u64::saturating_add);
         !inside
             && bytes >= RANGED_READ_MIN_BYTES
             && matches!(self.info.pages[page].encoding, PageEncoding::Structural(_))
@@ -308,7 +308,11 @@ impl ColumnCursor {
     /// Whether page `page` is a large full-zip page of fixed-width rows, read batch by batch.
     fn streamed(&self, page: usize) -> bool {
         let info = &self.info.pages[page];
-        let bytes: u64 = info.buffers.iter().map(|b| b.end - b.start).sum();
+        let bytes = info
+            .buffers
+            .iter()
+            .map(|b| b.end - b.start)
+            .fold(0u64, u64::saturating_add);
         bytes >= STREAMED_PAGE_MIN_BYTES
             && info.buffers.len() == 1
             && match &info.encoding {

@@ -13,6 +13,10 @@ const V2_1_MAX_CHUNK: usize = 4096 * 8;
 /// Bytes a 2.2 chunk may take (28 bits of 8-byte units).
 const V2_2_MAX_CHUNK: usize = (1 << 28) * 8;
 
+/// Levels a chunk aims to stay under (the format allows 65,535, in blocks of at most
+/// 65,535 bytes).
+const MAX_CHUNK_LEVELS: usize = 4096;
+
 /// Padding inside chunks (pylance writes 0xFE; readers ignore it).
 const CHUNK_PAD: u8 = 0xFE;
 
@@ -53,24 +57,36 @@ pub(crate) fn mini_block(
     let mut chunk_starts_row: Vec<bool> = Vec::new();
     let (mut value_start, mut level_start) = (0usize, 0usize);
     while value_start < slots.len() {
-        let count = scheme.chunk_len(slots, value_start);
-        let last = value_start + count == slots.len();
         // The chunk's levels: up to its `count`-th visible item (with the invisible items
-        // before each), or all that remain for the last chunk.
-        let level_end = if levels_total == 0 {
-            0
-        } else if last {
-            levels_total
-        } else {
-            let mut seen = 0;
-            let mut at = level_start;
-            while seen < count {
-                if visible(at) {
-                    seen += 1;
+        // before each), or all that remain for the last chunk. A chunk with many invisible
+        // items (empty or null lists) holds fewer values, so its levels stay well inside
+        // the chunk's 16-bit fields.
+        let levels_until = |count: usize, last: bool| -> usize {
+            if levels_total == 0 {
+                0
+            } else if last {
+                levels_total
+            } else {
+                let mut seen = 0;
+                let mut at = level_start;
+                while seen < count {
+                    if visible(at) {
+                        seen += 1;
+                    }
+                    at += 1;
                 }
-                at += 1;
+                at
             }
-            at
+        };
+        let mut count = scheme.chunk_len(slots, value_start);
+        let (count, last, level_end) = loop {
+            let last = value_start + count == slots.len();
+            let level_end = levels_until(count, last);
+            if level_end - level_start <= MAX_CHUNK_LEVELS || count <= 2 {
+                break (count, last, level_end);
+            }
+            // The largest power of two below `count` (at least 2).
+            count = (1usize << (usize::BITS - 1 - (count - 1).leading_zeros())).max(2);
         };
         let levels = level_start..level_end;
         let level_count = levels.len();

@@ -339,23 +339,24 @@ fn is_wide(slots: &Slots, valid: Option<&BooleanBuffer>) -> bool {
         Slots::Lists { items, .. } if matches!(items.as_ref(), Slots::Bits(_)) => false,
         // Nested fixed-size lists with missing items keep a bitmap per level, which full-zip
         // values do not carry: such pages stay mini-block.
-        Slots::Lists {
-            items, validity, ..
-        } if matches!(items.as_ref(), Slots::Lists { .. })
-            && (validity.is_some()
-                || matches!(
-                    items.as_ref(),
-                    Slots::Lists {
-                        validity: Some(_),
-                        ..
-                    }
-                )) =>
+        Slots::Lists { items, .. }
+            if matches!(items.as_ref(), Slots::Lists { .. }) && nested_validity(slots) =>
         {
             false
         }
         other => other
             .fixed_value_bytes()
             .is_some_and(|w| w >= WIDE_VALUE_BYTES),
+    }
+}
+
+/// Whether fixed-size lists at any depth of `slots` carry item validity.
+fn nested_validity(slots: &Slots) -> bool {
+    match slots {
+        Slots::Lists {
+            items, validity, ..
+        } => validity.is_some() || nested_validity(items),
+        _ => false,
     }
 }
 
@@ -417,4 +418,46 @@ fn constant(
         }
     }
     (layout, buffers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::structural::{StructuralPage, decode_structural_page};
+    use arrow_array::ListArray;
+    use arrow_array::types::Int32Type;
+    use prost::Message;
+    use std::sync::Arc;
+
+    #[test]
+    fn sparse_lists_fit_the_chunks_16_bit_fields() {
+        // 200,000 rows, almost all empty lists: levels far outnumber values.
+        let lists = ListArray::from_iter_primitive::<Int32Type, _, _>((0..200_000).map(|i| {
+            Some(if i % 40_000 == 7 {
+                vec![Some(i)]
+            } else {
+                vec![]
+            })
+        }));
+        let field = Field::new("l", lists.data_type().clone(), true);
+        let array: ArrayRef = Arc::new(lists);
+        for version in [StructuralVersion::V2_1, StructuralVersion::V2_2] {
+            let pages =
+                encode_structural_pages(&field, 0, std::slice::from_ref(&array), version).unwrap();
+            let mut parts = Vec::new();
+            for page in &pages {
+                let layout = page.layout.encode_to_vec();
+                let buffers: Vec<_> = page.buffers.iter().map(|b| b.to_contiguous()).collect();
+                let source = StructuralPage {
+                    layout: &layout,
+                    buffers: &buffers,
+                    num_rows: page.num_rows,
+                };
+                parts.push(decode_structural_page(source, field.data_type()).unwrap());
+            }
+            let refs: Vec<&dyn Array> = parts.iter().map(|p| p.as_ref()).collect();
+            let back = arrow_select::concat::concat(&refs).unwrap();
+            assert_eq!(back.to_data(), array.to_data(), "{version:?}");
+        }
+    }
 }
