@@ -1,12 +1,15 @@
-//! Whole-file reads: a valid file of random data is written with lancer's writer, mutated by
-//! the fuzzer's bytes (or, with the first byte odd, the input itself is taken as a file), then
-//! opened and read completely, with projections and row ranges.
+//! Whole-file reads: a valid file of random data is written with lancer's writer (file version
+//! 2.0, 2.1 or 2.2, chosen by the input), mutated by the fuzzer's bytes (or, with the first
+//! byte odd, the input itself is taken as a file), then opened and read completely, with
+//! projections and row ranges.
 #![no_main]
 
 use std::sync::Arc;
 
 use futures::TryStreamExt;
-use lancer_file::{FileReader, FileWriter, FileWriterOptions, LanceSchema, Projection, ReadOptions};
+use lancer_file::{
+    FileReader, FileVersion, FileWriter, FileWriterOptions, LanceSchema, Projection, ReadOptions,
+};
 use lancer_testkit::random::{Shape, every_type, random_batch};
 use libfuzzer_sys::fuzz_target;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, memory::InMemory, path::Path};
@@ -16,10 +19,18 @@ async fn valid_file(store: &Arc<InMemory>, data: &[u8]) -> Option<Vec<u8>> {
     let count = 1 + data[1] as usize % 3;
     let fields: Vec<_> = (0..count).map(|i| types[data[2 + i] as usize % types.len()].clone()).collect();
     let rows = u16::from_le_bytes([data[5], data[6]]) as usize % 500;
-    let batch = random_batch(data[7] as u64, &fields, rows, &Shape::default());
+    let version = [FileVersion::V2_0, FileVersion::V2_1, FileVersion::V2_2][(data[0] >> 1) as usize % 3];
+    // 2.1 and 2.2 also store null structs.
+    let shape = Shape {
+        struct_null_density: if version == FileVersion::V2_0 { 0.0 } else { 0.2 },
+        ..Shape::default()
+    };
+    let batch = random_batch(data[7] as u64, &fields, rows, &shape);
     let schema = LanceSchema::from_arrow(&batch.schema()).ok()?;
     let path = Path::from("valid.lance");
-    let options = FileWriterOptions::default().with_page_bytes(64 + data[8] as usize * 16);
+    let options = FileWriterOptions::default()
+        .with_page_bytes(64 + data[8] as usize * 16)
+        .with_version(version);
     let mut writer = FileWriter::try_new(store.clone(), path.clone(), schema, options).ok()?;
     writer.write_batch(&batch).await.ok()?;
     writer.finish().await.ok()?;
