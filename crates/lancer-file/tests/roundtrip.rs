@@ -73,27 +73,8 @@ proptest! {
         cut in (any::<u64>(), any::<u64>()),
     ) {
         let shape = Shape { null_density, max_string: 40, ..Shape::default() };
-        let fields = [a, b];
-        let batches: Vec<RecordBatch> = batch_rows.iter().enumerate()
-            .map(|(i, &rows)| random_batch(seed.wrapping_add(i as u64), &fields, rows, &shape))
-            .collect();
-        let expected = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
-        let rt = runtime();
-        rt.block_on(async {
-            let store = Arc::new(InMemory::new());
-            let path = write(&store, &batches, page_bytes).await;
-            let all = read(&store, &path, ReadOptions::default().with_batch_size(batch_size)).await;
-            assert_batches_equal(&all, &expected, "whole file");
-
-            let n = expected.num_rows() as u64;
-            let (x, y) = (cut.0 % (n + 1), cut.1 % (n + 1));
-            let rows = x.min(y)..x.max(y);
-            let part = read(&store, &path, ReadOptions::default().with_rows(rows.clone()).with_batch_size(batch_size)).await;
-            assert_batches_equal(&part, &expected.slice(rows.start as usize, (rows.end - rows.start) as usize), "row range");
-
-            let only_b = read(&store, &path, ReadOptions::default().with_projection(Projection::Names(vec!["b".into()]))).await;
-            assert_batches_equal(&only_b, &expected.project(&[1]).unwrap(), "projection");
-        });
+        let batches = batches(&[a, b], &batch_rows, seed, &shape);
+        check_file(&batches, page_bytes, FileVersion::V2_0, batch_size, cut);
     }
 }
 
@@ -118,26 +99,57 @@ proptest! {
         let version = if v2_2 { FileVersion::V2_2 } else { FileVersion::V2_1 };
         prop_assume!(v2_2 || !(has_map(a.data_type()) || has_map(b.data_type())));
         let shape = Shape { null_density, struct_null_density, max_string: 40, ..Shape::default() };
-        let fields = [a, b];
-        let batches: Vec<RecordBatch> = batch_rows.iter().enumerate()
-            .map(|(i, &rows)| random_batch(seed.wrapping_add(i as u64), &fields, rows, &shape))
-            .collect();
-        let expected = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
-        let rt = runtime();
-        rt.block_on(async {
-            let store = Arc::new(InMemory::new());
-            let path = write_version(&store, &batches, page_bytes, version).await;
-            let all = read(&store, &path, ReadOptions::default().with_batch_size(batch_size)).await;
-            assert_batches_equal(&all, &expected, "whole file");
-            let n = expected.num_rows() as u64;
-            let (x, y) = (cut.0 % (n + 1), cut.1 % (n + 1));
-            let rows = x.min(y)..x.max(y);
-            let part = read(&store, &path, ReadOptions::default().with_rows(rows.clone()).with_batch_size(batch_size)).await;
-            assert_batches_equal(&part, &expected.slice(rows.start as usize, (rows.end - rows.start) as usize), "row range");
-            let only_b = read(&store, &path, ReadOptions::default().with_projection(Projection::Names(vec!["b".into()]))).await;
-            assert_batches_equal(&only_b, &expected.project(&[1]).unwrap(), "projection");
-        });
+        let batches = batches(&[a, b], &batch_rows, seed, &shape);
+        check_file(&batches, page_bytes, version, batch_size, cut);
     }
+}
+
+/// Batches of `batch_rows` rows each of random data for `fields`.
+fn batches(fields: &[Field], batch_rows: &[usize], seed: u64, shape: &Shape) -> Vec<RecordBatch> {
+    batch_rows
+        .iter()
+        .enumerate()
+        .map(|(i, &rows)| random_batch(seed.wrapping_add(i as u64), fields, rows, shape))
+        .collect()
+}
+
+/// Writes `batches` as a file of `version` with pages of `page_bytes`, then reads it back
+/// whole, by a row range `cut` picks and projected to column `b`: each must equal the input.
+fn check_file(
+    batches: &[RecordBatch],
+    page_bytes: usize,
+    version: FileVersion,
+    batch_size: usize,
+    cut: (u64, u64),
+) {
+    let expected = arrow_select::concat::concat_batches(&batches[0].schema(), batches).unwrap();
+    runtime().block_on(async {
+        let store = Arc::new(InMemory::new());
+        let path = write_version(&store, batches, page_bytes, version).await;
+        let all = read(
+            &store,
+            &path,
+            ReadOptions::default().with_batch_size(batch_size),
+        )
+        .await;
+        assert_batches_equal(&all, &expected, "whole file");
+        let n = expected.num_rows() as u64;
+        let (x, y) = (cut.0 % (n + 1), cut.1 % (n + 1));
+        let rows = x.min(y)..x.max(y);
+        let options = ReadOptions::default()
+            .with_rows(rows.clone())
+            .with_batch_size(batch_size);
+        let part = read(&store, &path, options).await;
+        let len = (rows.end - rows.start) as usize;
+        assert_batches_equal(
+            &part,
+            &expected.slice(rows.start as usize, len),
+            "row range",
+        );
+        let names = Projection::Names(vec!["b".into()]);
+        let only_b = read(&store, &path, ReadOptions::default().with_projection(names)).await;
+        assert_batches_equal(&only_b, &expected.project(&[1]).unwrap(), "projection");
+    });
 }
 
 fn string_batch(values: Vec<String>) -> RecordBatch {

@@ -20,6 +20,17 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use prost::Message;
 
+/// The cases the oracle script wrote into `dir`, sorted.
+fn case_names(dir: &FsPath) -> Vec<String> {
+    let mut cases: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().into_string().ok())
+        .filter_map(|name| name.strip_suffix(".arrow").map(str::to_string))
+        .collect();
+    cases.sort();
+    cases
+}
+
 fn expected(dir: &FsPath, case: &str) -> RecordBatch {
     let file = fs::File::open(dir.join(format!("{case}.arrow"))).unwrap();
     let reader = arrow_ipc::reader::StreamReader::try_new(file, None).unwrap();
@@ -129,12 +140,7 @@ async fn lancer_reads_pylance_2_1_and_2_2_files() {
     let script = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/write_structural.py");
     oracle::run_script(&python, &script, &[&dir.path()]);
     let store = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).unwrap());
-    let mut cases: Vec<String> = fs::read_dir(dir.path())
-        .unwrap()
-        .filter_map(|e| e.unwrap().file_name().into_string().ok())
-        .filter_map(|name| name.strip_suffix(".arrow").map(str::to_string))
-        .collect();
-    cases.sort();
+    let cases = case_names(dir.path());
     let mut names = BTreeSet::new();
     let mut files = 0;
     for case in &cases {
@@ -151,14 +157,7 @@ async fn lancer_reads_pylance_2_1_and_2_2_files() {
                 .await
                 .unwrap();
             assert_eq!(reader.version(), version, "{file}");
-            for column in &reader.metadata().columns {
-                for page in &column.pages {
-                    let PageEncoding::Structural(layout) = &page.encoding else {
-                        panic!("{file}: a page that is not a 2.1/2.2 layout");
-                    };
-                    page_names(layout, &mut names);
-                }
-            }
+            file_names(&reader, &mut names);
             let all = reader
                 .read_all(ReadOptions::default().with_batch_size(5000))
                 .await
@@ -226,7 +225,7 @@ fn file_names(reader: &FileReader, names: &mut BTreeSet<String>) {
     for column in &reader.metadata().columns {
         for page in &column.pages {
             let PageEncoding::Structural(layout) = &page.encoding else {
-                panic!("a page that is not a 2.1/2.2 layout");
+                panic!("{}: a page that is not a 2.1/2.2 layout", reader.path());
             };
             page_names(layout, names);
         }
@@ -246,12 +245,7 @@ async fn pylance_reads_lancer_2_1_and_2_2_files_of_every_shape() {
     let dir = tempfile::tempdir().unwrap();
     let script = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/write_structural.py");
     oracle::run_script(&python, &script, &[&dir.path()]);
-    let mut cases: Vec<String> = fs::read_dir(dir.path())
-        .unwrap()
-        .filter_map(|e| e.unwrap().file_name().into_string().ok())
-        .filter_map(|name| name.strip_suffix(".arrow").map(str::to_string))
-        .collect();
-    cases.sort();
+    let cases = case_names(dir.path());
     let check = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/check_files.py");
     let mut report = String::from("case version pylance_bytes lancer_bytes ratio\n");
     for (suffix, version) in [("v2_1", FileVersion::V2_1), ("v2_2", FileVersion::V2_2)] {

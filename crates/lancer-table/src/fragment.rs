@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use lancer_file::{FileVersion, LanceSchema};
+use lancer_file::{FileVersion, LanceField, LanceSchema};
 
 use crate::error::{Error, Result};
 use crate::proto;
@@ -304,6 +304,17 @@ impl Fragment {
         Ok(())
     }
 
+    /// The first field of `schema` that no data file of the fragment holds, if any. A field
+    /// is held when a file lists it or a field below it: files of version 2.1 and later list
+    /// only leaves.
+    pub fn first_missing_field<'a>(&self, schema: &'a LanceSchema) -> Option<&'a LanceField> {
+        let stored: HashSet<i32> = self.field_ids().collect();
+        schema
+            .walk()
+            .into_iter()
+            .find(|field| !field.walk().iter().any(|f| stored.contains(&f.id)))
+    }
+
     pub(crate) fn from_proto(fragment: proto::DataFragment) -> Fragment {
         Fragment {
             id: fragment.id,
@@ -431,6 +442,29 @@ pub fn check_relative_path(path: &str) -> std::result::Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_is_held_by_its_leaves() {
+        use arrow_schema::{DataType, Field, Fields, Schema};
+        let point = Fields::from(vec![Field::new("x", DataType::Int32, true)]);
+        let arrow = Schema::new(vec![
+            Field::new("s", DataType::Struct(point), true),
+            Field::new_list("l", Field::new("item", DataType::Int64, true), true),
+        ]);
+        // Ids in pre-order: s 0, s.x 1, l 2, l.item 3.
+        let schema = LanceSchema::from_arrow(&arrow).unwrap();
+        let leaves = DataFile::new("a.lance", vec![1, 3], vec![0, 1], FileVersion::V2_2, 10);
+        assert!(
+            Fragment::new(leaves, 10)
+                .first_missing_field(&schema)
+                .is_none()
+        );
+        let half = DataFile::new("b.lance", vec![1], vec![0], FileVersion::V2_2, 10);
+        let missing = Fragment::new(half, 10)
+            .first_missing_field(&schema)
+            .unwrap();
+        assert_eq!(missing.name, "l");
+    }
 
     #[test]
     fn hostile_paths_are_refused() {

@@ -51,31 +51,45 @@ pub fn leaf_type() -> impl Strategy<Value = DataType> {
 pub fn any_type() -> impl Strategy<Value = DataType> {
     leaf_type().prop_recursive(3, 12, 3, |inner| {
         prop_oneof![
+            inner.clone().prop_map(|t| DataType::List(item_field(t))),
             inner
                 .clone()
-                .prop_map(|t| DataType::List(Arc::new(Field::new("item", t, true)))),
-            inner
-                .clone()
-                .prop_map(|t| DataType::LargeList(Arc::new(Field::new("item", t, true)))),
-            prop::collection::vec((inner, any::<bool>()), 1..4).prop_map(|children| {
-                DataType::Struct(Fields::from(
-                    children
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, (t, nullable))| {
-                            Field::new(format!("f{i}"), t.clone(), nullable || t == DataType::Null)
-                        })
-                        .collect::<Vec<_>>(),
-                ))
-            }),
+                .prop_map(|t| DataType::LargeList(item_field(t))),
+            prop::collection::vec((inner, any::<bool>()), 1..4).prop_map(struct_of),
         ]
     })
 }
 
+/// A list's item field.
+fn item_field(data_type: DataType) -> Arc<Field> {
+    Arc::new(Field::new("item", data_type, true))
+}
+
+/// A struct of the children's types, `f0`, `f1`, ... (Null children are always nullable).
+fn struct_of(children: Vec<(DataType, bool)>) -> DataType {
+    DataType::Struct(Fields::from(
+        children
+            .into_iter()
+            .enumerate()
+            .map(|(i, (t, nullable))| {
+                Field::new(format!("f{i}"), t.clone(), nullable || t == DataType::Null)
+            })
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// A top-level field called `name` of a type `types` gives; nullable most of the time.
+fn field_of(
+    name: &'static str,
+    types: impl Strategy<Value = DataType>,
+) -> impl Strategy<Value = Field> {
+    (types, prop::bool::weighted(0.8))
+        .prop_map(move |(t, nullable)| Field::new(name, t.clone(), nullable || t == DataType::Null))
+}
+
 /// A top-level field of any type; nullable most of the time.
 pub fn any_field(name: &'static str) -> impl Strategy<Value = Field> {
-    (any_type(), prop::bool::weighted(0.8))
-        .prop_map(move |(t, nullable)| Field::new(name, t.clone(), nullable || t == DataType::Null))
+    field_of(name, any_type())
 }
 
 /// Any type a Lance 2.1/2.2 file stores: those of [`any_type`] and maps, nested up to a
@@ -83,12 +97,10 @@ pub fn any_field(name: &'static str) -> impl Strategy<Value = Field> {
 pub fn any_structural_type() -> impl Strategy<Value = DataType> {
     leaf_type().prop_recursive(3, 12, 3, |inner| {
         prop_oneof![
+            inner.clone().prop_map(|t| DataType::List(item_field(t))),
             inner
                 .clone()
-                .prop_map(|t| DataType::List(Arc::new(Field::new("item", t, true)))),
-            inner
-                .clone()
-                .prop_map(|t| DataType::LargeList(Arc::new(Field::new("item", t, true)))),
+                .prop_map(|t| DataType::LargeList(item_field(t))),
             (
                 prop_oneof![Just(DataType::Utf8), Just(DataType::Int64)],
                 inner.clone()
@@ -104,25 +116,14 @@ pub fn any_structural_type() -> impl Strategy<Value = DataType> {
                     );
                     DataType::Map(Arc::new(entries), false)
                 }),
-            prop::collection::vec((inner, any::<bool>()), 1..4).prop_map(|children| {
-                DataType::Struct(Fields::from(
-                    children
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, (t, nullable))| {
-                            Field::new(format!("f{i}"), t.clone(), nullable || t == DataType::Null)
-                        })
-                        .collect::<Vec<_>>(),
-                ))
-            }),
+            prop::collection::vec((inner, any::<bool>()), 1..4).prop_map(struct_of),
         ]
     })
 }
 
 /// A top-level field of any type a 2.1/2.2 file stores; nullable most of the time.
 pub fn any_structural_field(name: &'static str) -> impl Strategy<Value = Field> {
-    (any_structural_type(), prop::bool::weighted(0.8))
-        .prop_map(move |(t, nullable)| Field::new(name, t.clone(), nullable || t == DataType::Null))
+    field_of(name, any_structural_type())
 }
 
 /// Whether `data_type` holds a map anywhere.

@@ -8,7 +8,7 @@ use arrow_row::{RowConverter, SortField};
 use arrow_schema::{ArrowError, Schema, SchemaRef};
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use lancer_file::{FileWriter, FileWriterOptions, LanceSchema};
+use lancer_file::{FileVersion, FileWriter, FileWriterOptions, LanceSchema};
 use lancer_table::naming::new_data_file_name;
 use lancer_table::{DataFile, Fragment, add_fields};
 
@@ -65,7 +65,7 @@ impl DatasetFragment {
     where
         F: FnMut(RecordBatch) -> std::result::Result<RecordBatch, ArrowError>,
     {
-        check_writable(&self.dataset.manifest)?;
+        let version = check_writable(&self.dataset.manifest)?;
         let arrow = self.read_schema(read_columns)?;
         let mut input = self.read_all_rows(read_columns)?;
         let mut output: Option<NewColumns> = None;
@@ -80,7 +80,7 @@ impl DatasetFragment {
                 )));
             }
             if output.is_none() {
-                output = Some(self.new_columns(computed.schema()).await?);
+                output = Some(self.new_columns(computed.schema(), version).await?);
             }
             output
                 .as_mut()
@@ -92,7 +92,7 @@ impl DatasetFragment {
             Some(output) => output,
             // An empty fragment still needs the new columns' schema: ask with no rows.
             None => {
-                self.new_columns(compute(RecordBatch::new_empty(arrow))?.schema())
+                self.new_columns(compute(RecordBatch::new_empty(arrow))?.schema(), version)
                     .await?
             }
         };
@@ -110,8 +110,8 @@ impl DatasetFragment {
     where
         S: futures::Stream<Item = Result<RecordBatch>> + Unpin,
     {
-        check_writable(&self.dataset.manifest)?;
-        let mut output = self.new_columns(schema).await?;
+        let version = check_writable(&self.dataset.manifest)?;
+        let mut output = self.new_columns(schema, version).await?;
         while let Some(batch) = batches.next().await {
             output.write(&batch?).await?;
         }
@@ -162,7 +162,9 @@ impl DatasetFragment {
     }
 
     /// A new data file for columns of `schema`, with ids continuing the dataset's.
-    async fn new_columns(&self, schema: SchemaRef) -> Result<NewColumns> {
+    /// `version` is the dataset's data file version (from `check_writable`), so the new
+    /// file does not mix versions into it.
+    async fn new_columns(&self, schema: SchemaRef, version: FileVersion) -> Result<NewColumns> {
         let fields: Vec<_> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
         if fields.is_empty() {
             return Err(Error::InvalidInput("the new columns have no fields".into()));
@@ -175,8 +177,6 @@ impl DatasetFragment {
         let file_schema = dataset_schema.project_ids(&new_ids);
         let arrow = file_schema.to_arrow_ref()?;
         let name = new_data_file_name();
-        // The new file is of the dataset's version, so the dataset does not mix versions.
-        let version = check_writable(&self.dataset.manifest)?;
         let writer = crate::write::data_file_writer(
             self.dataset.object_store(),
             self.dataset.store.root(),

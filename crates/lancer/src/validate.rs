@@ -214,26 +214,19 @@ async fn check_fragment(
         }
     }
     fragment.physical_rows = rows;
-    if complete {
-        // A field is held when it or a field below it is: files of version 2.1 and later
-        // list only leaves.
-        let stored: HashSet<i32> = fragment.field_ids().collect();
-        let held =
-            |field: &lancer_file::LanceField| field.walk().iter().any(|f| stored.contains(&f.id));
-        if let Some(field) = schema.walk().into_iter().find(|f| !held(f)) {
-            return Err(Error::Validation {
-                fragment: label.to_string(),
-                file: fragment
-                    .files
-                    .first()
-                    .map(|f| f.path.clone())
-                    .unwrap_or_default(),
-                message: format!(
-                    "no data file holds field `{}` (id {}); the fragment's files must cover the dataset schema",
-                    field.name, field.id
-                ),
-            });
-        }
+    if complete && let Some(field) = fragment.first_missing_field(schema) {
+        return Err(Error::Validation {
+            fragment: label.to_string(),
+            file: fragment
+                .files
+                .first()
+                .map(|f| f.path.clone())
+                .unwrap_or_default(),
+            message: format!(
+                "no data file holds field `{}` (id {}); the fragment's files must cover the dataset schema",
+                field.name, field.id
+            ),
+        });
     }
     Ok(())
 }

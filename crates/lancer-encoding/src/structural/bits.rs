@@ -77,11 +77,7 @@ pub(crate) fn unpack_block(block: &[u8], bits: u32, width: u32, take: usize, out
         }
         let (bits, width) = (bits as usize, width as usize);
         let lanes = BLOCK / bits;
-        let mask = if width == 64 {
-            u64::MAX
-        } else {
-            (1u64 << width) - 1
-        };
+        let mask = low_mask(width);
         for row in 0..bits {
             let bit = row * width;
             let (index, shift) = (bit / bits, bit % bits);
@@ -100,26 +96,40 @@ pub(crate) fn unpack_block(block: &[u8], bits: u32, width: u32, take: usize, out
             }
         }
     }
+    append_narrow(&values[..take], value_bytes, out);
+}
+
+/// Appends each of `words` as a `bytes`-byte (1, 2, 4 or 8) little-endian integer.
+fn append_narrow(words: &[u64], bytes: usize, out: &mut Vec<u8>) {
     let start = out.len();
-    out.resize(start + take * value_bytes, 0);
+    out.resize(start + words.len() * bytes, 0);
     let target = &mut out[start..];
-    match value_bytes {
+    match bytes {
         1 => target
             .iter_mut()
-            .zip(&values)
-            .for_each(|(t, v)| *t = *v as u8),
+            .zip(words)
+            .for_each(|(t, w)| *t = *w as u8),
         2 => target
             .chunks_exact_mut(2)
-            .zip(&values)
-            .for_each(|(t, v)| t.copy_from_slice(&(*v as u16).to_le_bytes())),
+            .zip(words)
+            .for_each(|(t, w)| t.copy_from_slice(&(*w as u16).to_le_bytes())),
         4 => target
             .chunks_exact_mut(4)
-            .zip(&values)
-            .for_each(|(t, v)| t.copy_from_slice(&(*v as u32).to_le_bytes())),
+            .zip(words)
+            .for_each(|(t, w)| t.copy_from_slice(&(*w as u32).to_le_bytes())),
         _ => target
             .chunks_exact_mut(8)
-            .zip(&values)
-            .for_each(|(t, v)| t.copy_from_slice(&v.to_le_bytes())),
+            .zip(words)
+            .for_each(|(t, w)| t.copy_from_slice(&w.to_le_bytes())),
+    }
+}
+
+/// The low `width` bits set (`width` up to 64).
+fn low_mask(width: usize) -> u64 {
+    if width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << width) - 1
     }
 }
 
@@ -135,11 +145,7 @@ pub(crate) fn pack_block(values: &[u64], bits: u32, width: u32, out: &mut Vec<u8
     let lanes = BLOCK / bits;
     let mut words = [0u64; BLOCK];
     if width > 0 {
-        let mask = if width == 64 {
-            u64::MAX
-        } else {
-            (1u64 << width) - 1
-        };
+        let mask = low_mask(width);
         for row in 0..bits {
             let bit = row * width;
             let (index, shift) = (bit / bits, bit % bits);
@@ -159,28 +165,7 @@ pub(crate) fn pack_block(values: &[u64], bits: u32, width: u32, out: &mut Vec<u8
             }
         }
     }
-    let count = lanes * width;
-    let start = out.len();
-    out.resize(start + count * value_bytes, 0);
-    let target = &mut out[start..];
-    match value_bytes {
-        1 => target
-            .iter_mut()
-            .zip(&words[..count])
-            .for_each(|(t, w)| *t = *w as u8),
-        2 => target
-            .chunks_exact_mut(2)
-            .zip(&words[..count])
-            .for_each(|(t, w)| t.copy_from_slice(&(*w as u16).to_le_bytes())),
-        4 => target
-            .chunks_exact_mut(4)
-            .zip(&words[..count])
-            .for_each(|(t, w)| t.copy_from_slice(&(*w as u32).to_le_bytes())),
-        _ => target
-            .chunks_exact_mut(8)
-            .zip(&words[..count])
-            .for_each(|(t, w)| t.copy_from_slice(&w.to_le_bytes())),
-    }
+    append_narrow(&words[..lanes * width], value_bytes, out);
 }
 
 /// Bits needed to hold `value` (0 for 0).

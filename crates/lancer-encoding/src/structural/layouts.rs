@@ -355,7 +355,7 @@ pub(crate) fn full_zip(
             }
             match symbols {
                 None => Values::Variable { offsets, data },
-                Some(table) => super::compressive::fsst_decompress(table, &offsets, &data)?,
+                Some(table) => super::fsst::fsst_decompress(table, &offsets, &data)?,
             }
         }
         None => return Err(corrupt("a full-zip page without a value width")),

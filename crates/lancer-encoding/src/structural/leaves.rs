@@ -99,21 +99,13 @@ pub fn join_leaves(data_type: &DataType, parts: Vec<ArrayRef>) -> Result<ArrayRe
         }
         DataType::List(item) => {
             let (offsets, items, nulls) = join_lists::<i32>(data_type, item, &parts)?;
-            Ok(Arc::new(GenericListArray::<i32>::try_new(
-                item.clone(),
-                offsets,
-                items,
-                nulls,
-            )?))
+            let list = GenericListArray::<i32>::try_new(item.clone(), offsets, items, nulls)?;
+            Ok(Arc::new(list))
         }
         DataType::LargeList(item) => {
             let (offsets, items, nulls) = join_lists::<i64>(data_type, item, &parts)?;
-            Ok(Arc::new(GenericListArray::<i64>::try_new(
-                item.clone(),
-                offsets,
-                items,
-                nulls,
-            )?))
+            let list = GenericListArray::<i64>::try_new(item.clone(), offsets, items, nulls)?;
+            Ok(Arc::new(list))
         }
         DataType::Map(entries, sorted) => {
             let (offsets, items, nulls) = join_lists::<i32>(data_type, entries, &parts)?;
@@ -174,32 +166,8 @@ pub fn leaf_array(array: &ArrayRef, leaf: usize) -> Result<ArrayRef> {
                 structs.nulls().cloned(),
             )?)
         }
-        DataType::List(item) => {
-            let list = array
-                .as_any()
-                .downcast_ref::<GenericListArray<i32>>()
-                .ok_or_else(|| corrupt("a list array of another type"))?;
-            let child = leaf_array(list.values(), leaf)?;
-            Arc::new(GenericListArray::<i32>::try_new(
-                retyped(item, &child),
-                list.offsets().clone(),
-                child,
-                list.nulls().cloned(),
-            )?)
-        }
-        DataType::LargeList(item) => {
-            let list = array
-                .as_any()
-                .downcast_ref::<GenericListArray<i64>>()
-                .ok_or_else(|| corrupt("a large list array of another type"))?;
-            let child = leaf_array(list.values(), leaf)?;
-            Arc::new(GenericListArray::<i64>::try_new(
-                retyped(item, &child),
-                list.offsets().clone(),
-                child,
-                list.nulls().cloned(),
-            )?)
-        }
+        DataType::List(item) => prune_list::<i32>(array, item, leaf)?,
+        DataType::LargeList(item) => prune_list::<i64>(array, item, leaf)?,
         DataType::Map(entries, _) => {
             let map = array
                 .as_any()
@@ -217,6 +185,30 @@ pub fn leaf_array(array: &ArrayRef, leaf: usize) -> Result<ArrayRef> {
         _ if leaf == 0 => array.clone(),
         other => return Err(corrupt(format!("no leaf {leaf} in {other}"))),
     })
+}
+
+/// [`leaf_array`] of a list or large list: the same lists of the pruned items.
+fn prune_list<O: OffsetSizeTrait>(
+    array: &ArrayRef,
+    item: &FieldRef,
+    leaf: usize,
+) -> Result<ArrayRef> {
+    let list = array
+        .as_any()
+        .downcast_ref::<GenericListArray<O>>()
+        .ok_or_else(|| corrupt(format!("a list array that is not {}", array.data_type())))?;
+    let child = leaf_array(list.values(), leaf)?;
+    let item = Arc::new(
+        item.as_ref()
+            .clone()
+            .with_data_type(child.data_type().clone()),
+    );
+    Ok(Arc::new(GenericListArray::<O>::try_new(
+        item,
+        list.offsets().clone(),
+        child,
+        list.nulls().cloned(),
+    )?))
 }
 
 type Joined<O> = (OffsetBuffer<O>, ArrayRef, Option<NullBuffer>);

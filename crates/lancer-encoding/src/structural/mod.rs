@@ -13,6 +13,7 @@
 mod bits;
 mod compressive;
 mod encode;
+mod fsst;
 mod layouts;
 mod leaves;
 mod nesting;
@@ -136,10 +137,9 @@ pub(crate) fn decode_layout(
     data_type: &DataType,
     cut: Cut,
 ) -> Result<ArrayRef> {
-    let page_buffers = buffers;
     let rows = usize::try_from(num_rows).map_err(|_| corrupt("page row count overflows"))?;
     if let Layout::FullZip(zip) = &layout
-        && let Some(array) = zero_copy::full_zip(zip, page_buffers, rows, data_type)?
+        && let Some(array) = zero_copy::full_zip(zip, buffers, rows, data_type)?
     {
         return Ok(array);
     }
@@ -157,13 +157,13 @@ pub(crate) fn decode_layout(
     let nesting = Nesting::new(data_type, layers)?;
     let leaf_type = nesting.leaf().clone();
     let lists = nesting.max_rep() > 0;
-    let buffers: Vec<&[u8]> = page_buffers.iter().map(|b| b.as_ref()).collect();
+    let slices: Vec<&[u8]> = buffers.iter().map(|b| b.as_ref()).collect();
     let shape = || empty_values(&leaf_type);
     let decoded = match &layout {
-        Layout::MiniBlock(mini) => Some(layouts::mini_block(mini, &buffers, rows, lists, shape)?),
+        Layout::MiniBlock(mini) => Some(layouts::mini_block(mini, &slices, rows, lists, shape)?),
         Layout::FullZip(zip) => Some(layouts::full_zip(
             zip,
-            &buffers,
+            &slices,
             rows,
             lists,
             nesting.max_visible_def(),
@@ -177,7 +177,7 @@ pub(crate) fn decode_layout(
             }
             layouts::constant(
                 constant,
-                &buffers,
+                &slices,
                 rows,
                 lists,
                 nesting.max_visible_def(),
@@ -316,7 +316,6 @@ fn constant_value(bytes: &[u8], inline: bool, data_type: &DataType) -> Result<Va
 
 /// The constant of a 2.2 constant page, stored inline.
 fn inline_value(bytes: &[u8], value_type: &DataType) -> Result<Values> {
-    let data_type = value_type;
     match value_type {
         DataType::Boolean => {
             let mut bits = BooleanBufferBuilder::new(1);
@@ -330,7 +329,7 @@ fn inline_value(bytes: &[u8], value_type: &DataType) -> Result<Values> {
             })
         }
         DataType::FixedSizeList(..) => Err(unsupported_type(
-            data_type,
+            value_type,
             "constant pages of fixed-size lists are not decoded by lancer yet",
         )),
         _ => Ok(Values::Fixed {

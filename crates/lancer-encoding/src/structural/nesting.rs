@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, LargeListArray, ListArray, StructArray};
+use arrow_array::{ArrayRef, GenericListArray, OffsetSizeTrait, StructArray};
 use arrow_buffer::{BooleanBufferBuilder, NullBuffer, OffsetBuffer};
 use arrow_schema::{DataType, FieldRef, Fields};
 
@@ -317,31 +317,36 @@ impl Nesting {
                     let mut offsets = offsets;
                     offsets.push(array.len() as u64);
                     if *large {
-                        let offsets: Vec<i64> = offsets.iter().map(|o| *o as i64).collect();
-                        Arc::new(LargeListArray::try_new(
-                            item.clone(),
-                            OffsetBuffer::new(offsets.into()),
-                            array,
-                            nulls,
-                        )?)
+                        list_array::<i64>(item, &offsets, array, nulls)?
                     } else {
-                        let offsets: Vec<i32> = offsets
-                            .iter()
-                            .map(|o| i32::try_from(*o))
-                            .collect::<std::result::Result<_, _>>()
-                            .map_err(|_| corrupt("list offsets overflow"))?;
-                        Arc::new(ListArray::try_new(
-                            item.clone(),
-                            OffsetBuffer::new(offsets.into()),
-                            array,
-                            nulls,
-                        )?)
+                        list_array::<i32>(item, &offsets, array, nulls)?
                     }
                 }
             };
         }
         Ok(array)
     }
+}
+
+/// A list array of `items` at `offsets` (absolute, from 0), refusing offsets the offset type
+/// cannot hold.
+fn list_array<O: OffsetSizeTrait>(
+    item: &FieldRef,
+    offsets: &[u64],
+    items: ArrayRef,
+    nulls: Option<NullBuffer>,
+) -> Result<ArrayRef> {
+    let offsets: Vec<O> = offsets
+        .iter()
+        .map(|o| usize::try_from(*o).ok().and_then(O::from_usize))
+        .collect::<Option<_>>()
+        .ok_or_else(|| corrupt("list offsets overflow"))?;
+    Ok(Arc::new(GenericListArray::<O>::try_new(
+        item.clone(),
+        OffsetBuffer::new(offsets.into()),
+        items,
+        nulls,
+    )?))
 }
 
 /// The entries of one node as items are added: validity, and for a list where each entry's
@@ -395,7 +400,7 @@ impl NodeBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow_array::{Array, Int32Array};
+    use arrow_array::{Array, Int32Array, ListArray};
     use arrow_schema::Field;
 
     fn int_values(values: &[i32]) -> Values {

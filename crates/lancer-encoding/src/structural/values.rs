@@ -96,7 +96,14 @@ impl Values {
                 }
                 Ok(())
             }
-            _ => out.append(self.take(indices)?),
+            (Values::Bits(bits), Values::Bits(into)) => {
+                for &i in indices {
+                    into.append(bits.get_bit(i as usize));
+                }
+                Ok(())
+            }
+            (Values::Lists { .. }, _) => Err(corrupt("a dictionary of fixed-size lists")),
+            _ => Err(corrupt("a dictionary of other values than its page's")),
         }
     }
 
@@ -198,56 +205,6 @@ impl Values {
                     rest
                 }),
             },
-        })
-    }
-
-    /// Picks values by index (dictionary decoding).
-    pub(crate) fn take(&self, indices: &[u64]) -> Result<Values> {
-        let len = self.len() as u64;
-        if let Some(bad) = indices.iter().find(|i| **i >= len) {
-            return Err(corrupt(format!(
-                "dictionary index {bad} is past the dictionary's {len} items"
-            )));
-        }
-        Ok(match self {
-            Values::Fixed { width, data } => {
-                let mut out = Vec::with_capacity(indices.len() * width);
-                for &i in indices {
-                    let at = i as usize * width;
-                    out.extend_from_slice(&data[at..at + width]);
-                }
-                Values::Fixed {
-                    width: *width,
-                    data: out,
-                }
-            }
-            Values::Bits(bits) => {
-                let mut out = BooleanBufferBuilder::new(indices.len());
-                for &i in indices {
-                    out.append(bits.get_bit(i as usize));
-                }
-                Values::Bits(out)
-            }
-            Values::Variable { offsets, data } => {
-                let mut out_offsets = Vec::with_capacity(indices.len() + 1);
-                out_offsets.push(0u64);
-                let mut out = Vec::new();
-                for &i in indices {
-                    let (start, end) = (
-                        offsets[i as usize] as usize,
-                        offsets[i as usize + 1] as usize,
-                    );
-                    out.extend_from_slice(&data[start..end]);
-                    out_offsets.push(out.len() as u64);
-                }
-                Values::Variable {
-                    offsets: out_offsets,
-                    data: out,
-                }
-            }
-            Values::Lists { .. } => {
-                return Err(corrupt("a dictionary of fixed-size lists"));
-            }
         })
     }
 

@@ -28,42 +28,6 @@ pub(crate) struct PageIo {
 }
 
 impl PageIo {
-    async fn fetch(&self, page: &PageInfo) -> Result<Arc<Vec<Bytes>>> {
-        let wanted: Vec<Range<u64>> = page
-            .buffers
-            .iter()
-            .filter(|r| !r.is_empty())
-            .cloned()
-            .collect();
-        let mut fetched = if wanted.is_empty() {
-            Vec::new()
-        } else {
-            self.store.get_ranges(&self.path, &wanted).await?
-        }
-        .into_iter();
-        let mut out = Vec::with_capacity(page.buffers.len());
-        for range in &page.buffers {
-            if range.is_empty() {
-                out.push(Bytes::new());
-            } else {
-                let bytes = fetched
-                    .next()
-                    .ok_or_else(|| corrupt("store returned too few ranges"))?;
-                if bytes.len() as u64 != range.end - range.start {
-                    return Err(corrupt(format!(
-                        "buffer {range:?} is cut short: the file ends before it ({} of {} bytes)",
-                        bytes.len(),
-                        range.end - range.start
-                    )));
-                }
-                out.push(bytes);
-            }
-        }
-        Ok(Arc::new(out))
-    }
-}
-
-impl PageIo {
     /// Byte ranges of a page's buffers (relative to each buffer), in one request.
     async fn fetch_ranges(
         &self,
@@ -84,15 +48,26 @@ impl PageIo {
             }
             absolute.push(whole.start + range.start..whole.start + range.end);
         }
-        let wanted: Vec<Range<u64>> = absolute.iter().filter(|r| !r.is_empty()).cloned().collect();
+        self.fetch_absolute(&absolute).await
+    }
+
+    /// Every buffer of a page.
+    async fn fetch(&self, page: &PageInfo) -> Result<Arc<Vec<Bytes>>> {
+        Ok(Arc::new(self.fetch_absolute(&page.buffers).await?))
+    }
+
+    /// Byte ranges of the file in one request, empty ones without asking, each checked to
+    /// be whole.
+    async fn fetch_absolute(&self, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
+        let wanted: Vec<Range<u64>> = ranges.iter().filter(|r| !r.is_empty()).cloned().collect();
         let mut fetched = if wanted.is_empty() {
             Vec::new()
         } else {
             self.store.get_ranges(&self.path, &wanted).await?
         }
         .into_iter();
-        let mut out = Vec::with_capacity(absolute.len());
-        for range in absolute {
+        let mut out = Vec::with_capacity(ranges.len());
+        for range in ranges {
             if range.is_empty() {
                 out.push(Bytes::new());
                 continue;
@@ -102,7 +77,9 @@ impl PageIo {
                 .ok_or_else(|| corrupt("store returned too few ranges"))?;
             if bytes.len() as u64 != range.end - range.start {
                 return Err(corrupt(format!(
-                    "bytes {range:?} are cut short: the file ends before them"
+                    "buffer {range:?} is cut short: the file ends before it ({} of {} bytes)",
+                    bytes.len(),
+                    range.end - range.start
                 )));
             }
             out.push(bytes);

@@ -11,8 +11,9 @@ use arrow_buffer::{BooleanBuffer, Buffer};
 use arrow_schema::DataType;
 
 use super::Version;
-use super::compress::{Slots, encoding, variable};
+use super::compress::{encoding, variable};
 use super::mini_block::PageDictionary;
+use super::slots::Slots;
 use crate::error::Result;
 use crate::proto21::compressive_encoding::Compression;
 use crate::proto21::{BufferCompression, CompressionScheme, General};

@@ -4,7 +4,7 @@
 
 use arrow_buffer::{BooleanBuffer, Buffer, ScalarBuffer};
 
-use super::compress::{Offsets, Slots};
+use super::slots::{Offsets, Slots};
 
 /// Pages with less string data than this are not worth a symbol table (pylance's 32 KiB).
 const MIN_BYTES: usize = 32 * 1024;
@@ -96,7 +96,7 @@ fn table(compressor: &fsst::Compressor) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::structural::compressive::fsst_decompress;
+    use crate::structural::fsst::fsst_decompress;
     use crate::structural::values::Values;
     use arrow_array::{ArrayRef, StringArray};
     use std::sync::Arc;

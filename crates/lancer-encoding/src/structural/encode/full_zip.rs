@@ -5,7 +5,8 @@
 use arrow_buffer::BooleanBuffer;
 
 use super::super::bits::bit_width;
-use super::compress::{Slots, encoding, flat, fsst, variable};
+use super::compress::{encoding, flat, fsst, variable};
+use super::slots::Slots;
 use super::stripe::Striped;
 use crate::page::PageBuffer;
 use crate::proto21::compressive_encoding::Compression;

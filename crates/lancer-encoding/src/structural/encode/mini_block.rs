@@ -2,7 +2,9 @@
 //! its own header, level blocks and value buffers; a word per chunk says where it is and
 //! how many values it holds, and for list columns a repetition index maps rows to chunks.
 
-use super::compress::{LevelScheme, Scheme, Slots};
+use super::compress::Scheme;
+use super::levels::LevelScheme;
+use super::slots::Slots;
 use super::stripe::Striped;
 use super::{Overflow, Version};
 use crate::page::PageBuffer;

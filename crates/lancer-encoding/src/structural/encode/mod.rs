@@ -17,7 +17,9 @@ mod compress;
 mod dictionary;
 mod fsst;
 mod full_zip;
+mod levels;
 mod mini_block;
+mod slots;
 mod stripe;
 
 use arrow_array::{Array, ArrayRef, cast::AsArray};
@@ -27,7 +29,9 @@ use arrow_schema::Field;
 use crate::error::{Error, Result};
 use crate::page::PageBuffer;
 use crate::proto21::{ConstantLayout, PageLayout, page_layout::Layout};
-use compress::{Constant, LevelScheme, Scheme, Slots, constant_value};
+use compress::Scheme;
+use levels::LevelScheme;
+use slots::{Constant, Slots, constant_value};
 use stripe::{LeafPath, Striped, Stripes};
 
 /// The file version pages are written for: 2.1, or 2.2 (pylance 14's default), whose
