@@ -84,10 +84,20 @@ pub struct Context {
 }
 
 fn main() -> ExitCode {
+    // Secrets are known before clap runs: its usage errors quote the arguments they refuse.
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    secrets::init(&args);
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            let text = secrets::redact(&e.render().to_string());
+            if e.use_stderr() {
+                eprint!("{text}");
+            } else {
+                print!("{text}");
+            }
             return ExitCode::from(if e.use_stderr() {
                 error::USAGE
             } else {
@@ -95,7 +105,6 @@ fn main() -> ExitCode {
             });
         }
     };
-    secrets::init(&cli.storage_options);
     let mut options = lancer::StoreOptions::default();
     for (key, value) in &cli.storage_options {
         options = options.with(key, value);

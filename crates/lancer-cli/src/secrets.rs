@@ -40,12 +40,58 @@ pub fn is_secret_key(key: &str) -> bool {
         && !key.ends_with("_path")
 }
 
-/// Records the secrets of this run (call once, before anything is printed).
-pub fn init(storage_options: &[(String, String)]) {
-    let mut secrets: Vec<String> = storage_options
-        .iter()
-        .filter(|(k, _)| is_secret_key(k))
-        .map(|(_, v)| v.clone())
+/// Records the secrets of this run from the raw command line (call once, before anything
+/// is printed, clap's own usage errors included). Besides well-formed `KEY=VALUE` options
+/// naming a secret, malformed ones are taken as secrets whole: `key:VALUE`, `=VALUE`, and a
+/// secret key whose value was given as the next argument (`key VALUE`), since clap quotes
+/// them back when it refuses them.
+pub fn init(args: &[String]) {
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let value = match args[i].strip_prefix("--storage-option") {
+            Some("") => {
+                i += 1;
+                args.get(i).cloned()
+            }
+            Some(rest) => rest.strip_prefix('=').map(str::to_string),
+            None => None,
+        };
+        i += 1;
+        let Some(value) = value else { continue };
+        match value.split_once('=') {
+            Some((key, secret)) if is_option_name(key) => {
+                if is_secret_key(key) {
+                    found.push(secret.to_string());
+                }
+            }
+            Some((key, secret)) => {
+                found.push(key.to_string());
+                found.push(secret.to_string());
+                found.push(value.clone());
+            }
+            None if value.contains(':') => {
+                found.extend(value.split_once(':').map(|(_, s)| s.to_string()));
+                found.push(value.clone());
+            }
+            None if is_secret_key(&value) => found.extend(args.get(i).cloned()),
+            None => {}
+        }
+    }
+    record(found);
+}
+
+/// Whether `key` could be an object store option name (letters, digits, `_`, `-`, `.`).
+pub fn is_option_name(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+fn record(found: Vec<String>) {
+    let mut secrets: Vec<String> = found
+        .into_iter()
         .chain(
             SECRET_ENV
                 .iter()
@@ -78,7 +124,8 @@ fn strip_url_queries(text: &str) -> String {
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | ')' | '>'))
             .unwrap_or(after.len());
         let url = &after[..end];
-        out.push_str(url.split('?').next().unwrap_or(url));
+        let url = without_user_info(url);
+        out.push_str(url.split('?').next().unwrap_or(&url));
         if url.contains('?') {
             out.push_str("?<redacted>");
         }
@@ -86,6 +133,16 @@ fn strip_url_queries(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// `://user:password@host/...` without the user and password.
+fn without_user_info(url: &str) -> String {
+    let rest = &url[3..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("://***@{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -99,6 +156,15 @@ mod tests {
             "GET https://acct.blob.core.windows.net/c/x?<redacted> failed"
         );
         assert_eq!(strip_url_queries("no url here"), "no url here");
+    }
+
+    #[test]
+    fn urls_lose_their_credentials() {
+        assert_eq!(
+            strip_url_queries("cannot open s3://AKID:SECRET@bucket/x/y: denied"),
+            "cannot open s3://***@bucket/x/y: denied"
+        );
+        assert_eq!(strip_url_queries("s3://bucket/a@b"), "s3://bucket/a@b");
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub struct CommitOptions {
     backoff_base: Duration,
     backoff_max: Duration,
     write_hint: bool,
+    search_earlier_runs: bool,
 }
 
 impl Default for CommitOptions {
@@ -61,6 +62,7 @@ impl Default for CommitOptions {
             backoff_base: Duration::from_millis(1),
             backoff_max: Duration::from_secs(2),
             write_hint: true,
+            search_earlier_runs: true,
         }
     }
 }
@@ -83,6 +85,15 @@ impl CommitOptions {
     pub fn with_backoff(mut self, base: Duration, max: Duration) -> Self {
         self.backoff_base = base;
         self.backoff_max = max.max(base);
+        self
+    }
+
+    /// Whether the transaction's id may belong to an earlier run built on another read
+    /// version (default yes). Such a run is found from its `.txn` file, at the cost of one
+    /// listing of `_transactions/` per commit; turn it off only for an id made fresh for this
+    /// commit, which cannot have run before.
+    pub fn with_earlier_run_search(mut self, search: bool) -> Self {
+        self.search_earlier_runs = search;
         self
     }
 
@@ -164,6 +175,7 @@ impl DatasetStore {
                     &mut transaction_written,
                     &mut first_look,
                     attempts,
+                    options.search_earlier_runs,
                 )
                 .await
             {
@@ -200,6 +212,7 @@ impl DatasetStore {
         transaction_written: &mut bool,
         first_look: &mut Option<Option<u64>>,
         attempt: u32,
+        search_earlier_runs: bool,
     ) -> Result<Step> {
         let read_version = transaction.read_version;
         match self.check_create_if_absent().await {
@@ -213,6 +226,16 @@ impl DatasetStore {
             Err(e) => return Err(e),
         };
         let seen_at_start = *first_look.get_or_insert(latest);
+        if attempt == 1
+            && search_earlier_runs
+            && let Some(latest) = latest
+            && let Some(earlier) = self.earlier_run(transaction).await?
+            && let Some(step) = self
+                .find_own_version(transaction, earlier, latest, attempt)
+                .await?
+        {
+            return Ok(step);
+        }
         let base = match latest {
             None if read_version != 0 => {
                 return Err(invalid(
@@ -344,6 +367,58 @@ impl DatasetStore {
 }
 
 impl DatasetStore {
+    /// The lowest read version under which a transaction with this id wrote its `.txn`
+    /// file before, if that is lower than this run's read version: a coordinator re-running
+    /// a commit may name a newer read version than the first run did, and the version the
+    /// first run created would then lie before the range the protocol looks at.
+    async fn earlier_run(&self, transaction: &Transaction) -> Result<Option<u64>> {
+        use futures::TryStreamExt;
+        let suffix = format!("-{}.txn", transaction.uuid);
+        let prefix = self.path(TRANSACTIONS_DIR);
+        let mut listing = self.object_store().list(Some(&prefix));
+        let mut earliest: Option<u64> = None;
+        while let Some(meta) = listing.try_next().await? {
+            let Some(read_version) = meta
+                .location
+                .filename()
+                .and_then(|name| name.strip_suffix(suffix.as_str()))
+                .and_then(|number| number.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            earliest = Some(earliest.map_or(read_version, |e: u64| e.min(read_version)));
+        }
+        Ok(earliest.filter(|e| *e < transaction.read_version))
+    }
+
+    /// Looks for the version an earlier run of `transaction` (built on `earlier`) created
+    /// among versions `earlier + 1 ..= min(latest, read_version)`; the rest of the range is
+    /// searched by the protocol itself. Versions whose transaction cannot be read are not
+    /// this run's (it always writes one).
+    async fn find_own_version(
+        &self,
+        transaction: &Transaction,
+        earlier: u64,
+        latest: u64,
+        attempt: u32,
+    ) -> Result<Option<Step>> {
+        for version in earlier + 1..=latest.min(transaction.read_version) {
+            match self.transaction(version).await {
+                Ok(theirs) if theirs.uuid == transaction.uuid => {
+                    return Ok(Some(Step::Done(Committed {
+                        version,
+                        manifest: self.manifest(version).await?,
+                        attempts: attempt,
+                        already_committed: true,
+                    })));
+                }
+                Ok(_) | Err(CommitError::Corrupt(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
+    }
+
     /// Checks, once per handle, that the store really refuses to create an object twice: a
     /// probe object is created, then created again, which must fail. Stores that ignore the
     /// condition (S3 without conditional puts, S3 look-alikes ignoring `If-None-Match`)

@@ -100,7 +100,18 @@ fn root_of(url: &url::Url) -> Result<Path> {
 /// setting (a misspelt endpoint would otherwise send requests to the real cloud).
 #[allow(dead_code)]
 fn unknown_option(store: &str, key: &str) -> CommitError {
-    CommitError::InvalidUri(format!("unknown {store} storage option `{key}`"))
+    // A key that cannot be an option name may be a credential pasted in the wrong place.
+    let plain = key.len() <= 64
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if plain {
+        CommitError::InvalidUri(format!("unknown {store} storage option `{key}`"))
+    } else {
+        CommitError::InvalidUri(format!(
+            "unknown {store} storage option (not shown: option names are letters, digits and `_`)"
+        ))
+    }
 }
 
 /// Builders for the cloud stores: environment first (AWS_*, AZURE_*, GOOGLE_*), then the

@@ -959,3 +959,33 @@ fn a_store_ignoring_the_create_condition_is_detected_and_refused() {
         );
     });
 }
+
+#[test]
+fn a_rerun_naming_another_read_version_finds_the_first_run() {
+    runtime().block_on(async {
+        let (dataset, store, root) = two_fragments().await;
+        let once = fragment(&store, &root, 10..15).await;
+        let mut first = Transaction::new(2, Operation::append(vec![once.clone()]));
+        first.uuid = "00000000-0000-4000-8000-00000000a11d".into();
+        let v3 = dataset.commit(&first, &CommitOptions::default()).await.unwrap();
+        assert_eq!(v3.version, 3);
+        let other = fragment(&store, &root, 15..20).await;
+        let v4 = Transaction::new(3, Operation::append(vec![other]));
+        dataset.commit(&v4, &CommitOptions::default()).await.unwrap();
+        // Re-runs of the same transaction id naming read versions 3 and 4 (after version 3,
+        // which they created, and after a later commit) and 1 (before it) all find it.
+        for read_version in [3, 4, 1] {
+            let mut again = first.clone();
+            again.read_version = read_version;
+            let found = dataset.commit(&again, &CommitOptions::default()).await.unwrap();
+            assert_eq!((found.version, found.already_committed), (3, true), "{read_version}");
+        }
+        assert_eq!(dataset.latest_version().await.unwrap(), Some(4));
+        // A caller that says the id is fresh skips the search (and would commit again):
+        // the search is what makes the re-run safe.
+        let mut again = first.clone();
+        again.read_version = 4;
+        let options = CommitOptions::default().with_earlier_run_search(false);
+        assert!(dataset.commit(&again, &options).await.is_err_and(|e| e.to_string().contains("already in fragment")));
+    });
+}

@@ -275,6 +275,7 @@ fn merge(previous: &Manifest, fragments: &[Fragment], schema: &LanceSchema) -> R
             (Some(before), None) => fragment.physical_rows = Some(before),
             _ => {}
         }
+        check_merge_keeps(&label, old, &fragment, previous.version)?;
         let old_paths: HashSet<&str> = old.files.iter().map(|f| f.path.as_str()).collect();
         for (i, file) in fragment.files.iter().enumerate() {
             if old_paths.contains(file.path.as_str()) {
@@ -304,6 +305,55 @@ fn merge(previous: &Manifest, fragments: &[Fragment], schema: &LanceSchema) -> R
     next.fragments = merged;
     keep_indices_of(&mut next, schema)?;
     Ok(next)
+}
+
+/// A Merge adds data files to a fragment and changes nothing else: every data file of the
+/// fragment in the version it lands on stays, as it was, and so does its deletion file. A
+/// Merge built on an older version would otherwise bring back deleted rows or drop a
+/// column's file; it has to be rebuilt on the version it lands on.
+fn check_merge_keeps(label: &str, old: &Fragment, new: &Fragment, version: u64) -> Result<()> {
+    for old_file in &old.files {
+        let kept = new.files.iter().find(|f| f.path == old_file.path);
+        let same = kept.is_some_and(|f| {
+            f.fields == old_file.fields
+                && f.column_indices == old_file.column_indices
+                && f.file_major_version == old_file.file_major_version
+                && f.file_minor_version == old_file.file_minor_version
+                && f.base_id == old_file.base_id
+                && (f.file_size_bytes.is_none()
+                    || old_file.file_size_bytes.is_none()
+                    || f.file_size_bytes == old_file.file_size_bytes)
+        });
+        if !same {
+            let what = if kept.is_some() { "changes" } else { "drops" };
+            return Err(Error::fragment(
+                label,
+                "files",
+                format!(
+                    "the Merge {what} data file `{}` of version {version}; a Merge may only add data files \
+                     (rebuild it on version {version})",
+                    old_file.path
+                ),
+            ));
+        }
+    }
+    if new.deletion_file != old.deletion_file {
+        let describe = |fragment: &Fragment| match &fragment.deletion_file {
+            Some(file) => format!("`{}`", file.path(fragment.id)),
+            None => "none".to_string(),
+        };
+        return Err(Error::fragment(
+            label,
+            "deletion_file",
+            format!(
+                "the Merge has deletion file {}, version {version} has {}; a Merge must keep the fragment's \
+                 deleted rows as they are (rebuild it on version {version})",
+                describe(new),
+                describe(old)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn project(previous: &Manifest, schema: &LanceSchema) -> Result<Manifest> {
@@ -370,6 +420,7 @@ fn finish(
     info: CommitInfo,
 ) -> Result<()> {
     let name = transaction.operation.kind().name();
+    check_files_listed_once(name, next, previous)?;
     next.fragments.sort_by_key(|f| f.id);
     if let Some(pair) = next.fragments.windows(2).find(|w| w[0].id == w[1].id) {
         return Err(Error::operation(
@@ -410,6 +461,59 @@ fn finish(
     next.reader_feature_flags = reader;
     next.writer_feature_flags = writer;
     next.schema.validate()?;
+    Ok(())
+}
+
+/// Every data file belongs to one fragment once: a file listed twice (in one operation, or
+/// again when it is already in the dataset) would make its rows appear twice. Only
+/// references the commit adds are checked, so a version that already lists a file twice
+/// (not written by lancer) can still be committed on.
+fn check_files_listed_once(
+    operation: &'static str,
+    next: &Manifest,
+    previous: Option<&Manifest>,
+) -> Result<()> {
+    let mut before: HashMap<&str, usize> = HashMap::new();
+    for file in previous.iter().flat_map(|m| &m.fragments).flat_map(|f| &f.files) {
+        *before.entry(file.path.as_str()).or_default() += 1;
+    }
+    let mut seen: HashMap<&str, (u64, usize)> = HashMap::new();
+    for fragment in &next.fragments {
+        for file in &fragment.files {
+            let entry = seen.entry(file.path.as_str()).or_insert((fragment.id, 0));
+            entry.1 += 1;
+            let allowed = before.get(file.path.as_str()).copied().unwrap_or(0).max(1);
+            if entry.1 > allowed {
+                let first = entry.0;
+                // Ids are final here, even the 0 of a new dataset's first fragment.
+                let here = fragment.id.to_string();
+                let message = if before.contains_key(file.path.as_str()) {
+                    format!(
+                        "data file `{}` is already in fragment {first} of version {}; the same rows would be \
+                         counted twice",
+                        file.path,
+                        previous.map_or(0, |m| m.version)
+                    )
+                } else if first == fragment.id {
+                    format!(
+                        "data file `{}` is listed twice in fragment {here}",
+                        file.path
+                    )
+                } else {
+                    format!(
+                        "data file `{}` is listed by two fragments of the commit; the same rows would be \
+                         counted twice",
+                        file.path
+                    )
+                };
+                return Err(Error::InvalidFragment {
+                    fragment: here,
+                    field: "files".to_string(),
+                    message: format!("{operation}: {message}"),
+                });
+            }
+        }
+    }
     Ok(())
 }
 
@@ -474,6 +578,18 @@ fn check_new_fragments(
         let label = label(i, fragment);
         fragment.validate(&label)?;
         fragment.validate_fields(&label, schema)?;
+        if let Some(deletion) = &fragment.deletion_file {
+            // A deletion file is named after its fragment's id, which a new fragment only
+            // gets at commit: the file it names cannot be the one meant.
+            return Err(Error::fragment(
+                &label,
+                "deletion_file",
+                format!(
+                    "a new fragment cannot carry a deletion file (`{}`); delete rows after the commit",
+                    deletion.path(fragment.id)
+                ),
+            ));
+        }
     }
     Ok(())
 }

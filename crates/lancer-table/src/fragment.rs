@@ -7,8 +7,10 @@ use lancer_file::{FileVersion, LanceField, LanceSchema};
 use crate::error::{Error, Result};
 use crate::proto;
 
-/// Fragment ids become the high 32 bits of row addresses, so they must fit in 32 bits.
-pub const MAX_FRAGMENT_ID: u64 = u32::MAX as u64;
+/// The largest fragment id a commit hands out or accepts. Ids become the high 32 bits of
+/// row addresses, so they must fit in 32 bits; `u32::MAX` itself is kept free because a
+/// dataset holding it has no next id (pylance 14 panics computing one).
+pub const MAX_FRAGMENT_ID: u64 = u32::MAX as u64 - 1;
 /// Longest data file path accepted from outside.
 const MAX_PATH_LEN: usize = 1024;
 
@@ -176,7 +178,10 @@ impl Fragment {
             return Err(Error::fragment(
                 label,
                 "id",
-                format!("{} does not fit in 32 bits", self.id),
+                format!(
+                    "{} is beyond the largest fragment id {MAX_FRAGMENT_ID} (ids are 32 bits, and one must stay free for the next fragment)",
+                    self.id
+                ),
             ));
         }
         if self.files.is_empty() {
@@ -403,9 +408,9 @@ impl DeletionFile {
     }
 }
 
-/// Checks that a data file path from outside names a file inside `data/`: relative, no
-/// scheme, no `..` or `.` components, no empty components, no backslashes or control
-/// characters.
+/// Checks that a data file path from outside names a file directly inside `data/`: a plain
+/// file name, so no scheme, no `/` (Lance readers escape it: pylance looks for `sub/x.lance`
+/// as `data/sub%2Fx.lance`), no `.` or `..`, no backslashes or control characters.
 pub fn check_relative_path(path: &str) -> std::result::Result<(), String> {
     if path.is_empty() {
         return Err("the path is empty".into());
@@ -435,6 +440,12 @@ pub fn check_relative_path(path: &str) -> std::result::Result<(), String> {
             "." | ".." => return Err(format!("`{path}` escapes the dataset's data/ directory")),
             _ => {}
         }
+    }
+    if path.contains('/') {
+        return Err(format!(
+            "`{path}` names a subdirectory; a data file is a file name directly inside data/ (Lance readers \
+             do not look into subdirectories)"
+        ));
     }
     Ok(())
 }
@@ -481,13 +492,15 @@ mod tests {
             "a/.",
             "x\u{0}.lance",
             "a\\..\\b",
+            "sub/x.lance",
+            "..",
         ] {
             assert!(check_relative_path(bad).is_err(), "{bad:?} accepted");
         }
         for good in [
             "0001101110101110011101108ef15e4571ab8c3f992399178a.lance",
             "replacement0.lance",
-            "sub/x.lance",
+            "x..lance",
         ] {
             check_relative_path(good).unwrap();
         }

@@ -23,9 +23,9 @@
 //! use lancer_table::{CommitInfo, DataFile, Fragment, Operation, Transaction, next_manifest, proto};
 //!
 //! let schema = LanceSchema::from_arrow(&Schema::new(vec![Field::new("a", DataType::Int32, true)])).unwrap();
-//! let file = DataFile::new("w1.lance", vec![0], vec![0], FileVersion::V2_0, 274);
+//! let file = |name: &str| DataFile::new(name, vec![0], vec![0], FileVersion::V2_0, 274);
 //! let create = Transaction::new(0, Operation::Overwrite {
-//!     fragments: vec![Fragment::new(file.clone(), 3), Fragment::new(file.clone(), 3)],
+//!     fragments: vec![Fragment::new(file("w1.lance"), 3), Fragment::new(file("w2.lance"), 3)],
 //!     schema,
 //!     config_upsert: Default::default(),
 //! });
@@ -33,6 +33,11 @@
 //! let v1 = next_manifest(None, &create, info).unwrap();
 //! assert_eq!(v1.fragments.iter().map(|f| f.id).collect::<Vec<_>>(), vec![0, 1]);
 //! assert_eq!(v1.max_fragment_id, Some(1));
+//!
+//! // One data file in two fragments would count its rows twice: refused.
+//! let twice = Transaction::new(1, Operation::append(vec![Fragment::new(file("w1.lance"), 3)]));
+//! let info = CommitInfo { version: 2, timestamp: proto::Timestamp::default(), restored: None };
+//! assert!(next_manifest(Some(&v1), &twice, info).is_err());
 //!
 //! // The manifest file round trips byte for byte.
 //! let bytes = v1.encode();

@@ -77,7 +77,8 @@ impl CommitParams {
     }
 
     /// The transaction's id (a UUID). A commit re-run with the same id after a crash or a
-    /// lost reply returns the version the first run created instead of committing twice.
+    /// lost reply returns the version the first run created instead of committing twice,
+    /// whatever read version the re-run names.
     pub fn with_transaction_id(mut self, id: impl Into<String>) -> Self {
         self.transaction_id = Some(id.into());
         self
@@ -148,9 +149,16 @@ impl Dataset {
             transaction.uuid = id.clone();
         }
         if params.validate {
-            validate::validate(&store, &mut transaction).await?;
+            let local_root = lancer_commit::local_dir(uri);
+            validate::validate(&store, &mut transaction, local_root.as_deref()).await?;
         }
-        let committed = store.commit(&transaction, &params.commit).await?;
+        // A fresh id cannot have been committed under another read version; one the caller
+        // gives may have been (a coordinator re-running its commit), and is searched for.
+        let options = params
+            .commit
+            .clone()
+            .with_earlier_run_search(params.transaction_id.is_some());
+        let committed = store.commit(&transaction, &options).await?;
         Ok(Dataset {
             store,
             manifest: committed.manifest,
@@ -174,6 +182,15 @@ impl Dataset {
             manifest,
             uri: self.uri.clone(),
         })
+    }
+
+    /// Opens every data and deletion file of this version and checks it against the
+    /// manifest (existence, size, footer, row count, the columns each file is said to hold,
+    /// every deleted row). Problems are listed, not raised: the caller decides what a
+    /// broken file means.
+    pub async fn check_files(&self) -> Result<validate::FileCheck> {
+        let local_root = lancer_commit::local_dir(&self.uri);
+        validate::check_version(&self.store, &self.manifest, local_root.as_deref()).await
     }
 
     /// The URI the dataset was opened with.

@@ -1,28 +1,43 @@
 //! Deletion vectors: which row offsets of a fragment are deleted.
+//!
+//! pylance 14 writes small deletions as an Arrow IPC file of `uint32` offsets (compressed
+//! with zstd once it holds 18 or more) and large ones as a serialized roaring bitmap; both
+//! are read here, and checked against what the manifest says of them, because a reader
+//! that trusts a deletion file over its fragment shows rows that are not there.
 
 use std::collections::HashSet;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::UInt32Type;
+use lancer_commit::DatasetStore;
 use object_store::ObjectStoreExt;
 
-use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use lancer_table::{DeletionFileType, Fragment};
 
-/// The deleted row offsets of `fragment` (empty without a deletion file).
-pub(crate) async fn deleted_rows(dataset: &Dataset, fragment: &Fragment) -> Result<HashSet<u32>> {
+/// The deleted row offsets of `fragment` (empty without a deletion file). Refuses a file
+/// that is missing, unreadable, lists an offset beyond the fragment's rows, or holds a
+/// different number of offsets than the manifest records.
+pub(crate) async fn deleted_rows(store: &DatasetStore, fragment: &Fragment) -> Result<HashSet<u32>> {
     let Some(deletion) = &fragment.deletion_file else {
         return Ok(HashSet::new());
     };
-    let path = dataset.store.path(&deletion.path(fragment.id));
-    let bytes = dataset.object_store().get(&path).await?.bytes().await?;
-    let corrupt = |why: String| Error::Validation {
+    let relative = deletion.path(fragment.id);
+    let problem = |why: String| Error::Validation {
         fragment: fragment.id.to_string(),
-        file: path.to_string(),
-        message: format!("unreadable deletion file: {why}"),
+        file: relative.clone(),
+        message: why,
     };
-    match deletion.file_type {
+    let path = store.path(&relative);
+    let bytes = match store.object_store().get(&path).await {
+        Ok(found) => found.bytes().await?,
+        Err(object_store::Error::NotFound { .. }) => {
+            return Err(problem("the deletion file does not exist".into()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let corrupt = |why: String| problem(format!("unreadable deletion file: {why}"));
+    let deleted: HashSet<u32> = match deletion.file_type {
         DeletionFileType::Array => {
             let reader = arrow_ipc::reader::FileReader::try_new(std::io::Cursor::new(bytes), None)
                 .map_err(|e| corrupt(e.to_string()))?;
@@ -41,12 +56,28 @@ pub(crate) async fn deleted_rows(dataset: &Dataset, fragment: &Fragment) -> Resu
                 })?;
                 out.extend(offsets.iter().flatten());
             }
-            Ok(out)
+            out
         }
         DeletionFileType::Bitmap => {
             let bitmap = roaring::RoaringBitmap::deserialize_from(bytes.as_ref())
                 .map_err(|e| corrupt(e.to_string()))?;
-            Ok(bitmap.into_iter().collect())
+            bitmap.into_iter().collect()
         }
+    };
+    if let Some(rows) = fragment.physical_rows
+        && let Some(beyond) = deleted.iter().find(|&&offset| u64::from(offset) >= rows)
+    {
+        return Err(problem(format!(
+            "deletes row {beyond}, but the fragment has {rows} rows"
+        )));
     }
+    if let Some(recorded) = deletion.num_deleted_rows
+        && recorded != deleted.len() as u64
+    {
+        return Err(problem(format!(
+            "holds {} deleted rows, the manifest says {recorded}",
+            deleted.len()
+        )));
+    }
+    Ok(deleted)
 }

@@ -39,6 +39,41 @@ impl DatasetFragment {
         &self.fragment
     }
 
+    /// Removes the data files a merge of this fragment wrote (those of `merged` that no
+    /// fragment of this version lists), when its result is not going to be committed.
+    /// Files of the version are never touched, whatever `merged` says.
+    pub async fn discard_merge(&self, merged: &Fragment) -> Result<()> {
+        use object_store::ObjectStoreExt;
+        let in_use: std::collections::HashSet<&str> = self
+            .dataset
+            .manifest
+            .fragments
+            .iter()
+            .flat_map(|f| &f.files)
+            .map(|f| f.path.as_str())
+            .collect();
+        for file in &merged.files {
+            if in_use.contains(file.path.as_str()) {
+                continue;
+            }
+            lancer_table::check_relative_path(&file.path).map_err(|why| Error::Validation {
+                fragment: self.fragment.id.to_string(),
+                file: file.path.clone(),
+                message: why,
+            })?;
+            match self
+                .dataset
+                .object_store()
+                .delete(&self.dataset.data_path(&file.path))
+                .await
+            {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
     /// Rows visible (deleted rows excluded), when known.
     pub fn count_rows(&self) -> Option<u64> {
         self.fragment.num_rows()
@@ -69,24 +104,34 @@ impl DatasetFragment {
         let arrow = self.read_schema(read_columns)?;
         let mut input = self.read_all_rows(read_columns)?;
         let mut output: Option<NewColumns> = None;
-        while let Some(batch) = input.next().await {
-            let batch = batch?;
-            let rows = batch.num_rows();
-            let computed = compute(batch)?;
-            if computed.num_rows() != rows {
-                return Err(Error::InvalidInput(format!(
-                    "the merge function returned {} rows for a batch of {rows}",
-                    computed.num_rows()
-                )));
+        let written = async {
+            while let Some(batch) = input.next().await {
+                let batch = batch?;
+                let rows = batch.num_rows();
+                let computed = compute(batch)?;
+                if computed.num_rows() != rows {
+                    return Err(Error::InvalidInput(format!(
+                        "the merge function returned {} rows for a batch of {rows}",
+                        computed.num_rows()
+                    )));
+                }
+                if output.is_none() {
+                    output = Some(self.new_columns(computed.schema(), version).await?);
+                }
+                output
+                    .as_mut()
+                    .expect("created above")
+                    .write(&computed)
+                    .await?;
             }
-            if output.is_none() {
-                output = Some(self.new_columns(computed.schema(), version).await?);
-            }
-            output
-                .as_mut()
-                .expect("created above")
-                .write(&computed)
-                .await?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = written {
+            return Err(match output {
+                Some(output) => output.abandon(e).await,
+                None => e,
+            });
         }
         let output = match output {
             Some(output) => output,
@@ -112,10 +157,17 @@ impl DatasetFragment {
     {
         let version = check_writable(&self.dataset.manifest)?;
         let mut output = self.new_columns(schema, version).await?;
-        while let Some(batch) = batches.next().await {
-            output.write(&batch?).await?;
+        let written = async {
+            while let Some(batch) = batches.next().await {
+                output.write(&batch?).await?;
+            }
+            Ok(())
         }
-        output.finish(&self.fragment).await
+        .await;
+        match written {
+            Ok(()) => output.finish(&self.fragment).await,
+            Err(e) => Err(output.abandon(e).await),
+        }
     }
 
     fn read_schema(&self, read_columns: &[&str]) -> Result<SchemaRef> {
@@ -190,6 +242,8 @@ impl DatasetFragment {
             name,
             dataset_schema,
             arrow,
+            limit: self.fragment.physical_rows,
+            fragment_id: self.fragment.id,
         })
     }
 
@@ -251,12 +305,24 @@ struct NewColumns {
     name: String,
     dataset_schema: LanceSchema,
     arrow: SchemaRef,
+    /// The fragment's rows: more new rows than this is an error as soon as it happens, so
+    /// a source that never ends cannot fill the disk.
+    limit: Option<u64>,
+    fragment_id: u64,
 }
 
 impl NewColumns {
     async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         if batch.num_rows() == 0 {
             return Ok(());
+        }
+        if let Some(limit) = self.limit
+            && self.writer.num_rows() + batch.num_rows() as u64 > limit
+        {
+            return Err(Error::InvalidInput(format!(
+                "more than {limit} rows of new columns were given for fragment {}, which has {limit}",
+                self.fragment_id
+            )));
         }
         if batch.num_columns() != self.arrow.fields().len() {
             return Err(Error::InvalidInput(format!(
@@ -267,6 +333,18 @@ impl NewColumns {
         }
         let aligned = RecordBatch::try_new(self.arrow.clone(), batch.columns().to_vec())?;
         Ok(self.writer.write_batch(&aligned).await?)
+    }
+
+    /// Removes the partial file after `error`, which is returned (a failure to remove is
+    /// added to it: the file is then an orphan for cleanup to find).
+    async fn abandon(self, error: Error) -> Error {
+        match self.writer.abort().await {
+            Ok(()) => error,
+            Err(e) => Error::InvalidInput(format!(
+                "{error}; the partial data file `{}` could not be removed: {e}",
+                self.name
+            )),
+        }
     }
 
     async fn finish(self, fragment: &Fragment) -> Result<(Fragment, LanceSchema)> {

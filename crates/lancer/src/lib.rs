@@ -65,6 +65,7 @@ pub use error::{Error, Result};
 pub use fragment::DatasetFragment;
 pub use infer::{merged_schema, schema_from_files};
 pub use scan::Scanner;
+pub use validate::{FileCheck, FileProblem};
 pub use write::{WriteParams, parse_data_storage_version, write_fragments};
 
 pub use lancer_commit::{CommitError, CommitOptions, StoreOptions};

@@ -219,13 +219,30 @@ pub(crate) fn fragment_stream(
                 None => FileReader::open(dataset.object_store().clone(), &path).await?,
             };
             let ids = members.iter().map(|(_, id)| *id).collect();
-            let options = ReadOptions::default()
+            let mut options = ReadOptions::default()
                 .with_projection(Projection::FieldIds(ids))
                 .with_batch_size(batch_size);
+            // The manifest's row count is the fragment's, as Lance readers take it: a file
+            // holding more rows shows only the first ones, one holding fewer is an error.
+            if let Some(rows) = fragment.physical_rows {
+                if rows > reader.num_rows() {
+                    return Err(Error::Validation {
+                        fragment: fragment.id.to_string(),
+                        file: file.path.clone(),
+                        message: format!(
+                            "the manifest says {rows} rows, the data file has {}",
+                            reader.num_rows()
+                        ),
+                    });
+                }
+                if rows < reader.num_rows() {
+                    options = options.with_rows(0..rows);
+                }
+            }
             streams.push(reader.read_stream(options)?);
         }
         let deleted = if skip_deleted {
-            deleted_rows(&dataset, &fragment).await?
+            deleted_rows(&dataset.store, &fragment).await?
         } else {
             HashSet::new()
         };

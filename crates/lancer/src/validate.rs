@@ -10,6 +10,7 @@ use lancer_table::naming::DATA_DIR;
 use lancer_table::{CommitInfo, DataFile, Fragment, Operation, Transaction};
 use object_store::{ObjectStoreExt, path::Path};
 
+use crate::deletion::deleted_rows;
 use crate::error::{Error, Result};
 
 fn problem(fragment: &str, file: &DataFile, message: impl Into<String>) -> Error {
@@ -21,7 +22,20 @@ fn problem(fragment: &str, file: &DataFile, message: impl Into<String>) -> Error
 }
 
 /// Validates the fragments `transaction` adds (filling unknown row counts and sizes).
-pub(crate) async fn validate(store: &DatasetStore, transaction: &mut Transaction) -> Result<()> {
+/// `local_root` is the dataset's directory when it is on the local disk, where a data file
+/// may be a symbolic link leading out of the dataset.
+pub(crate) async fn validate(
+    store: &DatasetStore,
+    transaction: &mut Transaction,
+    local_root: Option<&std::path::Path>,
+) -> Result<()> {
+    let inside = Inside::new(local_root);
+    // A schema the operation brings is checked before any file is compared with it.
+    if let Operation::Overwrite { schema, .. } | Operation::Merge { schema, .. } =
+        &transaction.operation
+    {
+        schema.validate()?;
+    }
     let base = match transaction.read_version {
         0 => None,
         version => match store.latest_version().await? {
@@ -48,6 +62,7 @@ pub(crate) async fn validate(store: &DatasetStore, transaction: &mut Transaction
             for (i, fragment) in fragments.iter_mut().enumerate() {
                 check_fragment(
                     store,
+                    &inside,
                     &label(i, fragment),
                     fragment,
                     &base.schema,
@@ -63,6 +78,7 @@ pub(crate) async fn validate(store: &DatasetStore, transaction: &mut Transaction
             for (i, fragment) in fragments.iter_mut().enumerate() {
                 check_fragment(
                     store,
+                    &inside,
                     &label(i, fragment),
                     fragment,
                     schema,
@@ -85,6 +101,7 @@ pub(crate) async fn validate(store: &DatasetStore, transaction: &mut Transaction
                     .unwrap_or_default();
                 check_fragment(
                     store,
+                    &inside,
                     &label(i, fragment),
                     fragment,
                     schema,
@@ -116,6 +133,7 @@ pub(crate) async fn validate(store: &DatasetStore, transaction: &mut Transaction
                 for (i, fragment) in group.new_fragments.iter_mut().enumerate() {
                     check_fragment(
                         store,
+                        &inside,
                         &label(i, fragment),
                         fragment,
                         &schema,
@@ -126,9 +144,59 @@ pub(crate) async fn validate(store: &DatasetStore, transaction: &mut Transaction
                 }
             }
         }
+        Operation::Delete {
+            updated_fragments, ..
+        } => {
+            for fragment in updated_fragments.iter() {
+                let label = fragment.id.to_string();
+                fragment.validate(&label)?;
+                if let Some(deletion) = &fragment.deletion_file {
+                    let relative = deletion.path(fragment.id);
+                    inside.check(&label, &relative, &relative)?;
+                }
+                deleted_rows(store, fragment).await?;
+            }
+        }
         _ => {}
     }
     Ok(())
+}
+
+/// On a local disk, the canonical dataset directory: every file a commit names must
+/// resolve inside it, so a symbolic link under `data/` cannot pull in (or expose) a file
+/// from elsewhere.
+struct Inside(Option<std::path::PathBuf>);
+
+impl Inside {
+    fn new(local_root: Option<&std::path::Path>) -> Inside {
+        Inside(local_root.and_then(|root| std::fs::canonicalize(root).ok()))
+    }
+
+    /// Checks `relative` (to the dataset root); errors name `shown`.
+    fn check(&self, label: &str, relative: &str, shown: &str) -> Result<()> {
+        let Some(root) = &self.0 else { return Ok(()) };
+        let path = root.join(relative);
+        let outside = |why: String| Error::Validation {
+            fragment: label.to_string(),
+            file: shown.to_string(),
+            message: why,
+        };
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_symlink() => {}
+            Ok(meta) if meta.is_file() => {}
+            Ok(_) => return Err(outside("is not a regular file".into())),
+            // Missing files are reported by the checks that read them.
+            Err(_) => return Ok(()),
+        }
+        match std::fs::canonicalize(&path) {
+            Ok(resolved) if resolved.starts_with(root) && resolved.is_file() => Ok(()),
+            Ok(_) => Err(outside(
+                "is a symbolic link leading outside the dataset; data files must live in the dataset's data/ directory"
+                    .into(),
+            )),
+            Err(e) => Err(outside(format!("cannot be resolved: {e}"))),
+        }
+    }
 }
 
 fn label(position: usize, fragment: &Fragment) -> String {
@@ -143,6 +211,7 @@ fn label(position: usize, fragment: &Fragment) -> String {
 /// With `complete`, the fragment's files together must hold every field of `schema`.
 async fn check_fragment(
     store: &DatasetStore,
+    inside: &Inside,
     label: &str,
     fragment: &mut Fragment,
     schema: &LanceSchema,
@@ -157,7 +226,9 @@ async fn check_fragment(
         .iter_mut()
         .filter(|f| !known_paths.contains(&f.path))
     {
-        let path: Path = store.path(&format!("{DATA_DIR}/{}", file.path));
+        let relative = format!("{DATA_DIR}/{}", file.path);
+        inside.check(label, &relative, &file.path)?;
+        let path: Path = store.path(&relative);
         let meta = match store.object_store().head(&path).await {
             Ok(meta) => meta,
             Err(object_store::Error::NotFound { .. }) => {
@@ -232,7 +303,9 @@ async fn check_fragment(
 }
 
 /// The file holds each field it claims, with the schema's name and type, at the column the
-/// fragment names (for 2.0 files, where every field has its own column in pre-order).
+/// fragment names: the position of the field among the file's columns (every field in
+/// pre-order for 2.0, the leaves for 2.1 and later). A wrong index makes Lance readers
+/// decode one column's pages as another's.
 fn check_fields(
     label: &str,
     file: &DataFile,
@@ -241,10 +314,10 @@ fn check_fields(
     version: FileVersion,
 ) -> Result<()> {
     let positions: HashMap<i32, usize> = embedded
-        .walk()
-        .iter()
+        .column_field_ids(version)
+        .into_iter()
         .enumerate()
-        .map(|(i, f)| (f.id, i))
+        .map(|(i, id)| (id, i))
         .collect();
     for (i, id) in file.fields.iter().enumerate() {
         let Some(inside) = embedded.field_by_id(*id) else {
@@ -254,9 +327,10 @@ fn check_fields(
                 format!("the fragment claims field id {id}, which the file does not hold"),
             ));
         };
-        let expected = schema
-            .field_by_id(*id)
-            .expect("checked against the schema before");
+        // Fields the schema no longer has (dropped columns) are not read.
+        let Some(expected) = schema.field_by_id(*id) else {
+            continue;
+        };
         if inside.logical_type != expected.logical_type || inside.name != expected.name {
             return Err(problem(
                 label,
@@ -267,19 +341,147 @@ fn check_fields(
                 ),
             ));
         }
-        if version == FileVersion::V2_0
-            && file.column_indices.get(i).copied() != Some(positions[id] as i32)
-        {
+        let Some(&position) = positions.get(id) else {
             return Err(problem(
                 label,
                 file,
                 format!(
-                    "field id {id} is column {} of the file, the fragment says {:?}",
-                    positions[id],
-                    file.column_indices.get(i)
+                    "field id {id} (`{}`) has no column of its own in a {version} file; list the fields below it",
+                    inside.name
+                ),
+            ));
+        };
+        let claimed = file.column_indices.get(i).copied();
+        if claimed != Some(position as i32) {
+            return Err(problem(
+                label,
+                file,
+                format!(
+                    "field id {id} (`{}`) is column {position} of the file, the fragment says column {}",
+                    inside.name,
+                    claimed.map_or("none".to_string(), |c| c.to_string())
                 ),
             ));
         }
     }
     Ok(())
+}
+
+/// A file of a committed version that Lance readers would fail on or misread.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileProblem {
+    /// The fragment's id.
+    pub fragment: u64,
+    /// The file, relative to the dataset root (`data/...` or `_deletions/...`).
+    pub file: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for FileProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "fragment {} file {}: {}", self.fragment, self.file, self.message)
+    }
+}
+
+/// What [`Dataset::check_files`](crate::Dataset::check_files) found.
+#[derive(Clone, Debug, Default)]
+pub struct FileCheck {
+    /// Data and deletion files looked at.
+    pub files: usize,
+    /// The problems, in fragment order.
+    pub problems: Vec<FileProblem>,
+}
+
+/// Opens every data and deletion file of `manifest` and checks it against what the manifest
+/// says: size, footer, row count, the columns it claims, and every deleted row.
+pub(crate) async fn check_version(
+    store: &DatasetStore,
+    manifest: &lancer_table::Manifest,
+    local_root: Option<&std::path::Path>,
+) -> Result<FileCheck> {
+    let inside = Inside::new(local_root);
+    let mut check = FileCheck::default();
+    for fragment in &manifest.fragments {
+        let label = fragment.id.to_string();
+        for file in &fragment.files {
+            check.files += 1;
+            let relative = format!("{DATA_DIR}/{}", file.path);
+            let mut report = |message: String| {
+                check.problems.push(FileProblem {
+                    fragment: fragment.id,
+                    file: relative.clone(),
+                    message,
+                })
+            };
+            if let Err(e) = inside.check(&label, &relative, &file.path) {
+                report(reason(e));
+                continue;
+            }
+            let path = store.path(&relative);
+            let meta = match store.object_store().head(&path).await {
+                Ok(meta) => meta,
+                Err(object_store::Error::NotFound { .. }) => {
+                    report("does not exist".into());
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(size) = file.file_size_bytes
+                && size != meta.size
+            {
+                report(format!("recorded {size} bytes, found {}", meta.size));
+                continue;
+            }
+            let reader =
+                match FileReader::open_with_size(store.object_store().clone(), &path, meta.size)
+                    .await
+                {
+                    Ok(reader) => reader,
+                    Err(e) => {
+                        report(e.root().to_string());
+                        continue;
+                    }
+                };
+            if let Some(rows) = fragment.physical_rows
+                && reader.num_rows() != rows
+            {
+                report(format!(
+                    "{} rows, the manifest says {rows}",
+                    reader.num_rows()
+                ));
+            }
+            let version = reader.version();
+            if let Err(e) = check_fields(&label, file, reader.schema(), &manifest.schema, version)
+            {
+                report(reason(e));
+            }
+        }
+        if let Some(deletion) = &fragment.deletion_file {
+            check.files += 1;
+            let relative = deletion.path(fragment.id);
+            let found = match inside.check(&label, &relative, &relative) {
+                Ok(()) => deleted_rows(store, fragment).await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            match found {
+                Ok(()) => {}
+                Err(e @ Error::Validation { .. }) => check.problems.push(FileProblem {
+                    fragment: fragment.id,
+                    file: relative,
+                    message: reason(e),
+                }),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(check)
+}
+
+/// The message of a validation error without the fragment and file it names.
+fn reason(error: Error) -> String {
+    match error {
+        Error::Validation { message, .. } => message,
+        other => other.to_string(),
+    }
 }

@@ -42,14 +42,16 @@ impl Default for WriteParams {
 
 impl WriteParams {
     /// Start a new file (and fragment) after this many rows (default 1,048,576, as pylance).
+    /// 0 is refused by [`write_fragments`].
     pub fn with_max_rows_per_file(mut self, rows: usize) -> Self {
-        self.max_rows_per_file = rows.max(1);
+        self.max_rows_per_file = rows;
         self
     }
 
-    /// Start a new file once a file reaches about this many bytes (default 90 GiB).
+    /// Start a new file once a file reaches about this many bytes (default 90 GiB). 0 is
+    /// refused by [`write_fragments`].
     pub fn with_max_bytes_per_file(mut self, bytes: u64) -> Self {
-        self.max_bytes_per_file = bytes.max(1);
+        self.max_bytes_per_file = bytes;
         self
     }
 
@@ -156,6 +158,13 @@ pub async fn write_fragments(
     reader: impl RecordBatchReader,
     params: &WriteParams,
 ) -> Result<Vec<Fragment>> {
+    if params.max_rows_per_file == 0 || params.max_bytes_per_file == 0 {
+        // A limit of nothing cannot be met; silently writing one row per file instead
+        // would make millions of fragments.
+        return Err(Error::InvalidInput(
+            "max_rows_per_file and max_bytes_per_file must be at least 1".into(),
+        ));
+    }
     let dataset = DatasetStore::open(uri, &params.storage_options)?;
     let (store, root) = (dataset.object_store().clone(), dataset.root().clone());
     let input = reader.schema();

@@ -5,8 +5,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::TryStreamExt;
 use lancer::{Dataset, OpenParams};
-use lancer_file::FileReader;
-use object_store::ObjectStoreExt;
 use serde_json::json;
 
 use crate::error::CliError;
@@ -263,64 +261,20 @@ pub struct ValidateArgs {
 
 pub async fn validate(args: ValidateArgs, context: &Context) -> Result<(), CliError> {
     let dataset = open(&args.uri, args.version, context).await?;
-    let (store, root) = lancer_commit::open_store(&args.uri, &context.storage_options)?;
-    let layout = lancer_commit::DatasetStore::new(store.clone(), root);
-    let mut problems = Vec::new();
-    let mut files = 0;
-    for fragment in &dataset.manifest().fragments {
-        for file in &fragment.files {
-            files += 1;
-            let path = layout.path(&format!("data/{}", file.path));
-            let where_ = format!("fragment {} file data/{}", fragment.id, file.path);
-            let meta = match store.head(&path).await {
-                Ok(meta) => meta,
-                Err(e) => {
-                    problems.push(format!("{where_}: {e}"));
-                    continue;
-                }
-            };
-            if let Some(size) = file.file_size_bytes
-                && size != meta.size
-            {
-                problems.push(format!(
-                    "{where_}: recorded {size} bytes, found {}",
-                    meta.size
-                ));
-                continue;
-            }
-            match FileReader::open_with_size(store.clone(), &path, meta.size).await {
-                Err(e) => problems.push(format!("{where_}: {}", e.root())),
-                Ok(reader) => {
-                    if let Some(rows) = fragment.physical_rows
-                        && reader.num_rows() != rows
-                    {
-                        problems.push(format!(
-                            "{where_}: {} rows, the manifest says {rows}",
-                            reader.num_rows()
-                        ));
-                    }
-                }
-            }
-        }
-        if let Some(deletion) = &fragment.deletion_file {
-            let path = layout.path(&deletion.path(fragment.id));
-            if let Err(e) = store.head(&path).await {
-                problems.push(format!("fragment {} deletion file: {e}", fragment.id));
-            }
-        }
-    }
+    let check = dataset.check_files().await?;
+    let (files, problems) = (check.files, check.problems);
     for problem in &problems {
         println!("{problem}");
     }
     if problems.is_empty() {
         println!(
-            "version {}: {files} data files, all present with their recorded size and a readable footer",
+            "version {}: {files} data and deletion files, all present and readable, matching the manifest",
             dataset.version()
         );
         Ok(())
     } else {
         Err(CliError::general(format!(
-            "version {}: {} of {files} data files have problems",
+            "version {}: {} of {files} data and deletion files have problems",
             dataset.version(),
             problems.len()
         )))

@@ -21,10 +21,10 @@ pub struct Args {
     #[arg(long, value_enum)]
     format: Option<Format>,
     /// Start a new file (and fragment) after this many rows.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least_one::<usize>)]
     max_rows_per_file: Option<usize>,
     /// Start a new file once a file reaches this many bytes.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least_one::<u64>)]
     max_bytes_per_file: Option<u64>,
     /// Lance file format version of the files when the fragments create the dataset: 2.2
     /// (the default, also `stable`, as pylance 14), 2.1 or 2.0. Fragments for an existing
@@ -129,4 +129,12 @@ fn describe(schema: &SchemaRef) -> String {
         .map(|f| format!("{}: {}", f.name(), f.data_type()))
         .collect();
     format!("[{}]", fields.join(", "))
+}
+
+fn at_least_one<T: std::str::FromStr + PartialEq + From<u8>>(text: &str) -> Result<T, String> {
+    match text.parse::<T>() {
+        Ok(n) if n == T::from(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a whole number")),
+    }
 }

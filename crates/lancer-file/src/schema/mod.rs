@@ -338,6 +338,12 @@ impl LanceSchema {
                 )));
             }
         }
+        check_names("the schema", &self.fields)?;
+        for field in self.walk() {
+            if field.logical_type == "struct" {
+                check_names(&format!("struct `{}`", field.name), &field.children)?;
+            }
+        }
         for field in &self.fields {
             field.to_arrow()?;
         }
@@ -509,4 +515,25 @@ mod tests {
                 .unenforced_primary_key
         );
     }
+}
+
+/// Columns are found by name, so within one schema or struct every name must be present and
+/// different (pylance refuses or panics on a dataset with two columns `a`, or one named `""`).
+fn check_names(owner: &str, fields: &[LanceField]) -> Result<()> {
+    let mut seen = HashSet::new();
+    for field in fields {
+        if field.name.is_empty() {
+            return Err(Error::Schema(format!(
+                "{owner} has a column without a name (field id {})",
+                field.id
+            )));
+        }
+        if !seen.insert(field.name.as_str()) {
+            return Err(Error::Schema(format!(
+                "{owner} has two columns named `{}`",
+                field.name
+            )));
+        }
+    }
+    Ok(())
 }
