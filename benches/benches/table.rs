@@ -9,8 +9,9 @@ use lancer_table::{
     fragments_to_json, next_manifest, proto,
 };
 
-fn fragments(n: usize) -> Vec<Fragment> {
-    (0..n)
+/// `n` fragments whose file names start at `first` (a version lists each file once).
+fn fragments_from(first: usize, n: usize) -> Vec<Fragment> {
+    (first..first + n)
         .map(|i| {
             let file = DataFile::new(
                 format!("{i:08}-4b5a-4c7e-9f1d-3a2b1c0d9e8f.lance"),
@@ -22,6 +23,10 @@ fn fragments(n: usize) -> Vec<Fragment> {
             Fragment::new(file, 65_536)
         })
         .collect()
+}
+
+fn fragments(n: usize) -> Vec<Fragment> {
+    fragments_from(0, n)
 }
 
 fn manifest(n: usize) -> Manifest {
@@ -59,7 +64,7 @@ fn bench(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("decode", n), &bytes, |b, bytes| {
             b.iter(|| Manifest::decode(bytes).unwrap())
         });
-        let append = Transaction::new(1, Operation::append(fragments(1)));
+        let append = Transaction::new(1, Operation::append(fragments_from(n, 1)));
         group.bench_with_input(BenchmarkId::new("next_after_append", n), &m, |b, m| {
             b.iter(|| {
                 let info = CommitInfo {

@@ -84,11 +84,13 @@ def commit(uri, path):
 
 
 def concurrent(uri, threads, commits, path):
-    fragment = load_fragments(path)[0]
+    # Thread t's c-th commit appends fragment t * commits + c (each data file once).
+    fragments = load_fragments(path)
+    threads, commits = int(threads), int(commits)
     landed = []
 
-    def work():
-        for _ in range(int(commits)):
+    def work(mine):
+        for fragment in mine:
             try:
                 read_version = lance.dataset(uri).version
                 LanceDataset.commit(uri, LanceOperation.Append([fragment]),
@@ -97,7 +99,10 @@ def concurrent(uri, threads, commits, path):
             except Exception:  # a commit that gave up counts as lost
                 pass
 
-    workers = [threading.Thread(target=work) for _ in range(int(threads))]
+    workers = [
+        threading.Thread(target=work, args=(fragments[t * commits:(t + 1) * commits],))
+        for t in range(threads)
+    ]
     start, clock = time.time(), time.perf_counter()
     for w in workers:
         w.start()

@@ -17,12 +17,19 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload, memory::InMemory, pa
 async fn valid_file(store: &Arc<InMemory>, data: &[u8]) -> Option<Vec<u8>> {
     let types = every_type();
     let count = 1 + data[1] as usize % 3;
-    let fields: Vec<_> = (0..count).map(|i| types[data[2 + i] as usize % types.len()].clone()).collect();
+    let fields: Vec<_> = (0..count)
+        .map(|i| types[data[2 + i] as usize % types.len()].clone())
+        .collect();
     let rows = u16::from_le_bytes([data[5], data[6]]) as usize % 500;
-    let version = [FileVersion::V2_0, FileVersion::V2_1, FileVersion::V2_2][(data[0] >> 1) as usize % 3];
+    let version =
+        [FileVersion::V2_0, FileVersion::V2_1, FileVersion::V2_2][(data[0] >> 1) as usize % 3];
     // 2.1 and 2.2 also store null structs.
     let shape = Shape {
-        struct_null_density: if version == FileVersion::V2_0 { 0.0 } else { 0.2 },
+        struct_null_density: if version == FileVersion::V2_0 {
+            0.0
+        } else {
+            0.2
+        },
         ..Shape::default()
     };
     let batch = random_batch(data[7] as u64, &fields, rows, &shape);
@@ -38,18 +45,26 @@ async fn valid_file(store: &Arc<InMemory>, data: &[u8]) -> Option<Vec<u8>> {
 }
 
 async fn read_everything(store: Arc<dyn ObjectStore>, path: &Path) {
-    let Ok(reader) = FileReader::open(store, path).await else { return };
+    let Ok(reader) = FileReader::open(store, path).await else {
+        return;
+    };
     let rows = reader.num_rows();
     let first = reader.schema().fields.first().map(|f| f.name.clone());
     let mut plans = vec![ReadOptions::default().with_batch_size(100)];
     if rows > 2 {
-        plans.push(ReadOptions::default().with_rows(1..rows - 1).with_batch_size(33));
+        plans.push(
+            ReadOptions::default()
+                .with_rows(1..rows - 1)
+                .with_batch_size(33),
+        );
     }
     if let Some(name) = first {
         plans.push(ReadOptions::default().with_projection(Projection::Names(vec![name])));
     }
     for options in plans {
-        let Ok(stream) = reader.read_stream(options) else { continue };
+        let Ok(stream) = reader.read_stream(options) else {
+            continue;
+        };
         // A corrupt file may claim billions of rows; a few batches are enough to exercise it.
         let _ = stream.take(50).try_collect::<Vec<_>>().await;
     }
@@ -66,7 +81,9 @@ fuzz_target!(|data: &[u8]| {
         let bytes = if data[0] % 2 == 1 {
             data[1..].to_vec()
         } else {
-            let Some(mut file) = valid_file(&store, data).await else { return };
+            let Some(mut file) = valid_file(&store, data).await else {
+                return;
+            };
             for m in data[9..].chunks_exact(3) {
                 if file.is_empty() {
                     break;

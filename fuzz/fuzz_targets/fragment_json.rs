@@ -6,7 +6,9 @@ use lancer_table::{Fragment, fragments_from_json};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(fragments) = fragments_from_json(text) {
         for fragment in fragments {
             let again = Fragment::from_json(&fragment.to_json()).expect("printed JSON parses");

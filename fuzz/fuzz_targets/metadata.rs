@@ -2,8 +2,8 @@
 //! bytes: errors are fine, panics, hangs and huge allocations are not.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
 use lancer_file::{MetadataParse, parse_metadata};
+use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     // As a whole file, and as the tail of a larger file (which may ask for more bytes).

@@ -11,9 +11,8 @@ use libfuzzer_sys::fuzz_target;
 
 #[path = "shared/mutate.rs"]
 mod shared;
-use shared::mutate;
 use prost::Message;
-
+use shared::mutate;
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 6 {
@@ -36,13 +35,21 @@ fuzz_target!(|data: &[u8]| {
     let mut kinds = Vec::new();
     lancer_encoding::column_kinds(field.data_type(), &mut kinds);
     let page = match (&slices[0], kinds[0]) {
-        (ColumnSlice::Values(a), ColumnKind::Values) => lancer_encoding::encode_values(field.data_type(), &[a.clone()]),
-        (ColumnSlice::ListOffsets(a), ColumnKind::ListOffsets) => lancer_encoding::encode_list_offsets(&[a.clone()]),
+        (ColumnSlice::Values(a), ColumnKind::Values) => {
+            lancer_encoding::encode_values(field.data_type(), &[a.clone()])
+        }
+        (ColumnSlice::ListOffsets(a), ColumnKind::ListOffsets) => {
+            lancer_encoding::encode_list_offsets(&[a.clone()])
+        }
         _ => return,
     };
     let Ok(page) = page else { return };
     let mut encoding = page.encoding.encode_to_vec();
-    let mut buffers: Vec<Vec<u8>> = page.buffers.iter().map(|b| b.to_contiguous().to_vec()).collect();
+    let mut buffers: Vec<Vec<u8>> = page
+        .buffers
+        .iter()
+        .map(|b| b.to_contiguous().to_vec())
+        .collect();
     let half = mutations.len() / 2;
     if split == 0 {
         mutate(&mut encoding, &mutations[..half]);
@@ -55,10 +62,16 @@ fuzz_target!(|data: &[u8]| {
         let keep = buffers[last].len() / 2;
         buffers[last].truncate(keep);
     }
-    let Ok(encoding) = ArrayEncoding::decode(encoding.as_slice()) else { return };
+    let Ok(encoding) = ArrayEncoding::decode(encoding.as_slice()) else {
+        return;
+    };
     let buffers: Vec<Bytes> = buffers.into_iter().map(Bytes::from).collect();
     let num_values = page.num_values ^ (mutations.first().copied().unwrap_or(0) as u64 & 3);
-    let source = PageSource { encoding: &encoding, buffers: &buffers, num_values };
+    let source = PageSource {
+        encoding: &encoding,
+        buffers: &buffers,
+        num_values,
+    };
     let n = num_values as usize;
     for range in [0..n, n / 3..n, 0..0, n.saturating_sub(1)..n] {
         match kinds[0] {

@@ -16,11 +16,16 @@ use libfuzzer_sys::fuzz_target;
 
 #[path = "shared/mutate.rs"]
 mod shared;
-use shared::mutate;
 use prost::Message;
+use shared::mutate;
 
 fn flat(bits: u64) -> CompressiveEncoding {
-    CompressiveEncoding { compression: Some(Compression::Flat(Flat { bits_per_value: bits, data: None })) }
+    CompressiveEncoding {
+        compression: Some(Compression::Flat(Flat {
+            bits_per_value: bits,
+            data: None,
+        })),
+    }
 }
 
 fn pad8(bytes: &mut Vec<u8>) {
@@ -30,7 +35,13 @@ fn pad8(bytes: &mut Vec<u8>) {
 }
 
 /// One chunk: header, optional rep and def blocks, value buffers (each padded to 8).
-fn chunk(large: bool, levels: usize, rep: Option<&[u8]>, def: Option<&[u8]>, values: &[Vec<u8>]) -> Vec<u8> {
+fn chunk(
+    large: bool,
+    levels: usize,
+    rep: Option<&[u8]>,
+    def: Option<&[u8]>,
+    values: &[Vec<u8>],
+) -> Vec<u8> {
     let mut out = (levels as u16).to_le_bytes().to_vec();
     for block in [rep, def].into_iter().flatten() {
         out.extend_from_slice(&(block.len() as u16).to_le_bytes());
@@ -43,7 +54,11 @@ fn chunk(large: bool, levels: usize, rep: Option<&[u8]>, def: Option<&[u8]>, val
         }
     }
     pad8(&mut out);
-    for part in rep.into_iter().chain(def).chain(values.iter().map(|v| v.as_slice())) {
+    for part in rep
+        .into_iter()
+        .chain(def)
+        .chain(values.iter().map(|v| v.as_slice()))
+    {
         out.extend_from_slice(part);
         pad8(&mut out);
     }
@@ -62,10 +77,23 @@ fn mini_block(
     let mut start = 0;
     for (i, (items, values)) in chunks.iter().enumerate() {
         let def: Option<Vec<u8>> = nulls.map(|n| {
-            n[start..start + items].iter().flat_map(|null| (*null as u16).to_le_bytes()).collect()
+            n[start..start + items]
+                .iter()
+                .flat_map(|null| (*null as u16).to_le_bytes())
+                .collect()
         });
-        let bytes = chunk(large, if nulls.is_some() { *items } else { 0 }, None, def.as_deref(), values);
-        let log = if i + 1 == chunks.len() { 0 } else { items.trailing_zeros() as u64 };
+        let bytes = chunk(
+            large,
+            if nulls.is_some() { *items } else { 0 },
+            None,
+            def.as_deref(),
+            values,
+        );
+        let log = if i + 1 == chunks.len() {
+            0
+        } else {
+            items.trailing_zeros() as u64
+        };
         let word = (((bytes.len() / 8 - 1) as u64) << 4) | log;
         if large {
             meta.extend_from_slice(&(word as u32).to_le_bytes());
@@ -88,7 +116,9 @@ fn mini_block(
 }
 
 fn ints(values: &[u8], width: usize, n: usize) -> Vec<u8> {
-    (0..n * width).map(|i| values.get(i % values.len().max(1)).copied().unwrap_or(0)).collect()
+    (0..n * width)
+        .map(|i| values.get(i % values.len().max(1)).copied().unwrap_or(0))
+        .collect()
 }
 
 fn strings(values: &[u8], n: usize) -> Vec<u8> {
@@ -111,7 +141,6 @@ fn strings(values: &[u8], n: usize) -> Vec<u8> {
     out
 }
 
-
 fuzz_target!(|data: &[u8]| {
     if data.len() < 8 {
         return;
@@ -119,26 +148,45 @@ fuzz_target!(|data: &[u8]| {
     let kind = data[0] % 9;
     let large = data[1] & 1 == 1;
     let n = 2 + (u16::from_le_bytes([data[2], data[3]]) as usize % 600);
-    let nulls: Vec<bool> = (0..n).map(|i| data[4] != 0 && i % (data[4] as usize + 1) == 0).collect();
+    let nulls: Vec<bool> = (0..n)
+        .map(|i| data[4] != 0 && i % (data[4] as usize + 1) == 0)
+        .collect();
     let nullable = data[5] & 1 == 1;
     let values = &data[6..data.len().min(40)];
     let mutations = &data[data.len().min(40)..];
     // Two chunks when there is room for a non-last chunk of 4 (a power of two) items.
     let split = |make: &dyn Fn(usize) -> Vec<Vec<u8>>| -> Vec<(usize, Vec<Vec<u8>>)> {
-        if n > 4 { vec![(4, make(4)), (n - 4, make(n - 4))] } else { vec![(n, make(n))] }
+        if n > 4 {
+            vec![(4, make(4)), (n - 4, make(n - 4))]
+        } else {
+            vec![(n, make(n))]
+        }
     };
     let (data_type, layout, buffers) = match kind {
         0 => {
             let chunks = split(&|k| vec![ints(values, 4, k)]);
-            let (layout, buffers) = mini_block(large, flat(32), &chunks, nullable.then_some(nulls.as_slice()));
+            let (layout, buffers) = mini_block(
+                large,
+                flat(32),
+                &chunks,
+                nullable.then_some(nulls.as_slice()),
+            );
             (DataType::Int32, layout, buffers)
         }
         1 => {
             let chunks = split(&|k| vec![strings(values, k)]);
             let encoding = CompressiveEncoding {
-                compression: Some(Compression::Variable(Box::new(Variable { offsets: Some(Box::new(flat(32))), values: None }))),
+                compression: Some(Compression::Variable(Box::new(Variable {
+                    offsets: Some(Box::new(flat(32))),
+                    values: None,
+                }))),
             };
-            let (layout, buffers) = mini_block(large, encoding, &chunks, nullable.then_some(nulls.as_slice()));
+            let (layout, buffers) = mini_block(
+                large,
+                encoding,
+                &chunks,
+                nullable.then_some(nulls.as_slice()),
+            );
             // Binary: the fuzzer's bytes are not UTF-8 (string checks are Arrow's).
             (DataType::Binary, layout, buffers)
         }
@@ -146,18 +194,37 @@ fuzz_target!(|data: &[u8]| {
             // Bit packing at width 0 (every value 0) in one chunk of up to 1024 values.
             let n = n.min(1024);
             let encoding = CompressiveEncoding {
-                compression: Some(Compression::InlineBitpacking(InlineBitpacking { uncompressed_bits_per_value: 64, values: None })),
+                compression: Some(Compression::InlineBitpacking(InlineBitpacking {
+                    uncompressed_bits_per_value: 64,
+                    values: None,
+                })),
             };
             let (layout, buffers) = mini_block(large, encoding, &[(n, vec![vec![0; 8]])], None);
             (DataType::Int64, layout, buffers)
         }
         3 => {
             let runs = n.div_ceil(255);
-            let lengths: Vec<u8> = (0..runs).map(|r| if r + 1 == runs { (n - 255 * r) as u8 } else { 255 }).collect();
+            let lengths: Vec<u8> = (0..runs)
+                .map(|r| {
+                    if r + 1 == runs {
+                        (n - 255 * r) as u8
+                    } else {
+                        255
+                    }
+                })
+                .collect();
             let encoding = CompressiveEncoding {
-                compression: Some(Compression::Rle(Box::new(Rle { values: Some(Box::new(flat(16))), run_lengths: Some(Box::new(flat(8))) }))),
+                compression: Some(Compression::Rle(Box::new(Rle {
+                    values: Some(Box::new(flat(16))),
+                    run_lengths: Some(Box::new(flat(8))),
+                }))),
             };
-            let (layout, buffers) = mini_block(large, encoding, &[(n, vec![ints(values, 2, runs), lengths])], None);
+            let (layout, buffers) = mini_block(
+                large,
+                encoding,
+                &[(n, vec![ints(values, 2, runs), lengths])],
+                None,
+            );
             (DataType::Int16, layout, buffers)
         }
         4 => {
@@ -176,12 +243,19 @@ fuzz_target!(|data: &[u8]| {
                 num_items: n as u32,
                 num_visible_items: n as u32,
                 value_compression: Some(CompressiveEncoding {
-                    compression: Some(Compression::Variable(Box::new(Variable { offsets: Some(Box::new(flat(32))), values: None }))),
+                    compression: Some(Compression::Variable(Box::new(Variable {
+                        offsets: Some(Box::new(flat(32))),
+                        values: None,
+                    }))),
                 }),
                 layers: vec![3],
                 ..Default::default()
             };
-            (DataType::Binary, Layout::FullZip(layout), vec![zipped, Vec::new()])
+            (
+                DataType::Binary,
+                Layout::FullZip(layout),
+                vec![zipped, Vec::new()],
+            )
         }
         5 => {
             let layout = ConstantLayout {
@@ -230,9 +304,19 @@ fuzz_target!(|data: &[u8]| {
             }
             let levels = rep.len();
             let bytes = |l: &[u16]| -> Vec<u8> { l.iter().flat_map(|v| v.to_le_bytes()).collect() };
-            let body = chunk(large, levels, Some(&bytes(&rep)), Some(&bytes(&def)), &[ints(values, 4, items)]);
+            let body = chunk(
+                large,
+                levels,
+                Some(&bytes(&rep)),
+                Some(&bytes(&def)),
+                &[ints(values, 4, items)],
+            );
             let word = ((body.len() / 8 - 1) as u64) << 4;
-            let meta = if large { (word as u32).to_le_bytes().to_vec() } else { (word as u16).to_le_bytes().to_vec() };
+            let meta = if large {
+                (word as u32).to_le_bytes().to_vec()
+            } else {
+                (word as u16).to_le_bytes().to_vec()
+            };
             let layout = MiniBlockLayout {
                 rep_compression: Some(flat(16)),
                 def_compression: Some(flat(16)),
@@ -245,15 +329,27 @@ fuzz_target!(|data: &[u8]| {
                 ..Default::default()
             };
             let item = Field::new("item", DataType::Int32, true);
-            (DataType::List(item.into()), Layout::MiniBlock(layout), vec![meta, body, vec![0; 16]])
+            (
+                DataType::List(item.into()),
+                Layout::MiniBlock(layout),
+                vec![meta, body, vec![0; 16]],
+            )
         }
         _ => {
             let chunks = [(n, vec![ints(values, 1, n.div_ceil(8))])];
-            let (layout, buffers) = mini_block(large, flat(1), &chunks, nullable.then_some(nulls.as_slice()));
+            let (layout, buffers) = mini_block(
+                large,
+                flat(1),
+                &chunks,
+                nullable.then_some(nulls.as_slice()),
+            );
             (DataType::Boolean, layout, buffers)
         }
     };
-    let mut layout = PageLayout { layout: Some(layout) }.encode_to_vec();
+    let mut layout = PageLayout {
+        layout: Some(layout),
+    }
+    .encode_to_vec();
     let mut buffers = buffers;
     let half = mutations.len() / 2;
     mutate(&mut layout, &mutations[..half]);
@@ -262,7 +358,11 @@ fuzz_target!(|data: &[u8]| {
     }
     let rows = n as u64 ^ (mutations.first().copied().unwrap_or(0) as u64 & 3);
     let buffers: Vec<Bytes> = buffers.into_iter().map(Bytes::from).collect();
-    let page = StructuralPage { layout: &layout, buffers: &buffers, num_rows: rows };
+    let page = StructuralPage {
+        layout: &layout,
+        buffers: &buffers,
+        num_rows: rows,
+    };
     let decoded = decode_structural_page(page, &data_type);
     if mutations.is_empty() {
         // The pages built above are valid: if one fails, the builders (or the decoder) are wrong.

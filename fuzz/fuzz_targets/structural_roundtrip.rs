@@ -11,8 +11,8 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Fields, Schema};
 use bytes::Bytes;
 use lancer_encoding::{
-    StructuralPage, StructuralVersion, decode_structural_page, encode_structural_pages, join_leaves,
-    leaf_types,
+    StructuralPage, StructuralVersion, decode_structural_page, encode_structural_pages,
+    join_leaves, leaf_types,
 };
 use lancer_testkit::compare::assert_batches_equal;
 use lancer_testkit::random::{Rng, Shape, random_array};
@@ -29,11 +29,17 @@ fn item(data_type: DataType) -> Arc<Field> {
 
 fn types() -> Vec<DataType> {
     use DataType::*;
-    let xy = Fields::from(vec![Field::new("x", Int32, true), Field::new("y", Utf8, true)]);
+    let xy = Fields::from(vec![
+        Field::new("x", Int32, true),
+        Field::new("y", Utf8, true),
+    ]);
     let entries = |value: DataType| {
         Arc::new(Field::new(
             "entries",
-            Struct(Fields::from(vec![Field::new("key", Utf8, false), Field::new("value", value, true)])),
+            Struct(Fields::from(vec![
+                Field::new("key", Utf8, false),
+                Field::new("value", value, true),
+            ])),
             false,
         ))
     };
@@ -63,7 +69,11 @@ fuzz_target!(|data: &[u8]| {
     }
     let all = types();
     let data_type = all[data[0] as usize % all.len()].clone();
-    let version = if data[1] & 1 == 1 { StructuralVersion::V2_2 } else { StructuralVersion::V2_1 };
+    let version = if data[1] & 1 == 1 {
+        StructuralVersion::V2_2
+    } else {
+        StructuralVersion::V2_1
+    };
     if version == StructuralVersion::V2_1 && format!("{data_type}").contains("Map") {
         return;
     }
@@ -87,7 +97,11 @@ fuzz_target!(|data: &[u8]| {
         for page in &pages {
             let layout = page.layout.encode_to_vec();
             let buffers: Vec<Bytes> = page.buffers.iter().map(|b| b.to_contiguous()).collect();
-            let source = StructuralPage { layout: &layout, buffers: &buffers, num_rows: page.num_rows };
+            let source = StructuralPage {
+                layout: &layout,
+                buffers: &buffers,
+                num_rows: page.num_rows,
+            };
             parts.push(decode_structural_page(source, leaf_type).expect("lancer's pages decode"));
             // The same page, mutated: any outcome but a panic.
             let mut layout = layout.clone();
@@ -99,7 +113,11 @@ fuzz_target!(|data: &[u8]| {
             }
             let buffers: Vec<Bytes> = buffers.into_iter().map(Bytes::from).collect();
             let rows = page.num_rows ^ (mutations.first().copied().unwrap_or(0) as u64 & 1);
-            let mutated = StructuralPage { layout: &layout, buffers: &buffers, num_rows: rows };
+            let mutated = StructuralPage {
+                layout: &layout,
+                buffers: &buffers,
+                num_rows: rows,
+            };
             let _ = decode_structural_page(mutated, leaf_type);
         }
         let refs: Vec<&dyn Array> = parts.iter().map(|p| p.as_ref()).collect();

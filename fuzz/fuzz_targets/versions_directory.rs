@@ -15,22 +15,56 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload, memory::InMemory, pa
 
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap())
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+    })
 }
 
 async fn valid(dataset: &DatasetStore) {
-    let schema = LanceSchema::from_arrow(&arrow_schema::Schema::new(vec![arrow_schema::Field::new(
-        "a",
-        arrow_schema::DataType::Int32,
-        true,
-    )]))
-    .unwrap();
+    let schema =
+        LanceSchema::from_arrow(&arrow_schema::Schema::new(vec![arrow_schema::Field::new(
+            "a",
+            arrow_schema::DataType::Int32,
+            true,
+        )]))
+        .unwrap();
     let file = DataFile::new("x.lance", vec![0], vec![0], FileVersion::V2_0, 10);
-    let create = Transaction::new(0, Operation::Overwrite { fragments: vec![Fragment::new(file.clone(), 1)], schema, config_upsert: Default::default() });
-    dataset.commit(&create, &CommitOptions::default()).await.unwrap();
+    let create = Transaction::new(
+        0,
+        Operation::Overwrite {
+            fragments: vec![Fragment::new(file.clone(), 1)],
+            schema,
+            config_upsert: Default::default(),
+        },
+    );
+    dataset
+        .commit(&create, &CommitOptions::default())
+        .await
+        .unwrap();
     for read in 1..3 {
-        let append = Transaction::new(read, Operation::Append { fragments: vec![Fragment::new(file.clone(), 2)] });
-        dataset.commit(&append, &CommitOptions::default()).await.unwrap();
+        let append = Transaction::new(
+            read,
+            Operation::Append {
+                // A version lists each data file once.
+                fragments: vec![Fragment::new(
+                    DataFile::new(
+                        format!("x{read}.lance"),
+                        vec![0],
+                        vec![0],
+                        FileVersion::V2_0,
+                        10,
+                    ),
+                    2,
+                )],
+            },
+        );
+        dataset
+            .commit(&append, &CommitOptions::default())
+            .await
+            .unwrap();
     }
 }
 
@@ -65,10 +99,20 @@ fuzz_target!(|data: &[u8]| {
             let listed = dataset.list_versions().await.unwrap();
             for chunk in data[1..].chunks_exact(4).take(8) {
                 let entry = &listed[chunk[0] as usize % listed.len()];
-                let mut bytes = store.get(&entry.path).await.unwrap().bytes().await.unwrap().to_vec();
+                let mut bytes = store
+                    .get(&entry.path)
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap()
+                    .to_vec();
                 let at = u16::from_le_bytes([chunk[1], chunk[2]]) as usize % bytes.len();
                 bytes[at] ^= chunk[3] | 1;
-                store.put(&entry.path, PutPayload::from(bytes)).await.unwrap();
+                store
+                    .put(&entry.path, PutPayload::from(bytes))
+                    .await
+                    .unwrap();
             }
         } else {
             for (name, bytes) in entries(&data[1..]) {
@@ -84,7 +128,10 @@ fuzz_target!(|data: &[u8]| {
             let _ = dataset.transaction(latest).await;
             let update = Transaction::new(
                 latest,
-                Operation::UpdateConfig { config: MapUpdate::default(), table_metadata: MapUpdate::default() },
+                Operation::UpdateConfig {
+                    config: MapUpdate::default(),
+                    table_metadata: MapUpdate::default(),
+                },
             );
             let options = CommitOptions::default().with_max_retries(2);
             let _ = dataset.commit(&update, &options).await;

@@ -60,11 +60,10 @@ pub fn init(args: &[String]) {
         i += 1;
         let Some(value) = value else { continue };
         match value.split_once('=') {
-            Some((key, secret)) if is_option_name(key) => {
-                if is_secret_key(key) {
-                    found.push(secret.to_string());
-                }
+            Some((key, secret)) if is_option_name(key) && is_secret_key(key) => {
+                found.push(secret.to_string());
             }
+            Some((key, _)) if is_option_name(key) => {}
             Some((key, secret)) => {
                 found.push(key.to_string());
                 found.push(secret.to_string());

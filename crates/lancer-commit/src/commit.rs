@@ -160,6 +160,8 @@ impl DatasetStore {
                 message: "read_version 0 only creates a dataset (with an Overwrite); pass the version the change was built on".into(),
             }));
         }
+        lancer_table::naming::check_transaction_uuid(&transaction.uuid)
+            .map_err(|why| invalid(transaction, why))?;
         let bytes = transaction.encode()?;
         let start = Instant::now();
         let mut attempts = 0;

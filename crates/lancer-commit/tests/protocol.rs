@@ -506,7 +506,8 @@ fn every_matrix_row_through_the_real_protocol() {
             let (dataset, store, root) = two_fragments().await;
             let v2 = dataset.manifest(2).await.unwrap();
             let f1 = vec![fragment(&store, &root, 900..901).await];
-            let f2 = vec![fragment(&store, &root, 950..951).await];
+            // Five rows: as many as fragment 0, which the Rewrite rows replace.
+            let f2 = vec![fragment(&store, &root, 950..955).await];
             let theirs_op = theirs(&v2, f1);
             let theirs_name = theirs_op.kind();
             let outcome = race(&dataset, theirs_op, mine(&v2, f2)).await;
@@ -967,18 +968,31 @@ fn a_rerun_naming_another_read_version_finds_the_first_run() {
         let once = fragment(&store, &root, 10..15).await;
         let mut first = Transaction::new(2, Operation::append(vec![once.clone()]));
         first.uuid = "00000000-0000-4000-8000-00000000a11d".into();
-        let v3 = dataset.commit(&first, &CommitOptions::default()).await.unwrap();
+        let v3 = dataset
+            .commit(&first, &CommitOptions::default())
+            .await
+            .unwrap();
         assert_eq!(v3.version, 3);
         let other = fragment(&store, &root, 15..20).await;
         let v4 = Transaction::new(3, Operation::append(vec![other]));
-        dataset.commit(&v4, &CommitOptions::default()).await.unwrap();
+        dataset
+            .commit(&v4, &CommitOptions::default())
+            .await
+            .unwrap();
         // Re-runs of the same transaction id naming read versions 3 and 4 (after version 3,
         // which they created, and after a later commit) and 1 (before it) all find it.
         for read_version in [3, 4, 1] {
             let mut again = first.clone();
             again.read_version = read_version;
-            let found = dataset.commit(&again, &CommitOptions::default()).await.unwrap();
-            assert_eq!((found.version, found.already_committed), (3, true), "{read_version}");
+            let found = dataset
+                .commit(&again, &CommitOptions::default())
+                .await
+                .unwrap();
+            assert_eq!(
+                (found.version, found.already_committed),
+                (3, true),
+                "{read_version}"
+            );
         }
         assert_eq!(dataset.latest_version().await.unwrap(), Some(4));
         // A caller that says the id is fresh skips the search (and would commit again):
@@ -986,6 +1000,11 @@ fn a_rerun_naming_another_read_version_finds_the_first_run() {
         let mut again = first.clone();
         again.read_version = 4;
         let options = CommitOptions::default().with_earlier_run_search(false);
-        assert!(dataset.commit(&again, &options).await.is_err_and(|e| e.to_string().contains("already in fragment")));
+        assert!(
+            dataset
+                .commit(&again, &options)
+                .await
+                .is_err_and(|e| e.to_string().contains("already in fragment"))
+        );
     });
 }

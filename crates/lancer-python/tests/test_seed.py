@@ -61,6 +61,15 @@ def test_write_commit_append(workdir, seed_block, namespace):
     printed = seed_block("block2_commit.py", namespace)
     assert same_table_text(printed, SHOWN_AFTER_COMMIT), printed
 
+    # The page's Append commits `all_fragments` again: as committed by block 2 those files
+    # are in the dataset already, and lancer refuses to count their rows twice (pylance
+    # would double them silently). "Appending additional data follows a similar process":
+    # the workers write new fragments first, as a real append does.
+    with pytest.raises(lancer.errors.InvalidCommitError, match="already in fragment"):
+        seed_block("block3_append.py", namespace)
+    assert lancer.dataset("./dist_write").version == 1
+    seed_block("block1_write.py", namespace)
+    namespace["all_fragments"] = namespace["fragments_1"] + namespace["fragments_2"]
     assert seed_block("block3_append.py", namespace) == ""
     ds = lancer.dataset("./dist_write")
     assert ds.version == 2

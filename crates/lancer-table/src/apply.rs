@@ -95,6 +95,12 @@ fn apply(previous: &Manifest, operation: &Operation, info: &CommitInfo) -> Resul
                 let slot = *by_id
                     .get(&fragment.id)
                     .ok_or_else(|| missing(name, fragment.id, previous.version))?;
+                check_delete_keeps(
+                    &label,
+                    &previous.fragments[slot],
+                    fragment,
+                    previous.version,
+                )?;
                 next.fragments[slot] = fragment.clone();
             }
             for id in deleted_fragment_ids {
@@ -131,6 +137,7 @@ fn apply(previous: &Manifest, operation: &Operation, info: &CommitInfo) -> Resul
                 }
                 let mut new = group.new_fragments.clone();
                 check_new_fragments(name, &new, &previous.schema)?;
+                check_rewrite_rows(&group.old_fragments, &new, previous, &by_id)?;
                 check_file_versions(name, &new, dataset_version(previous)?)?;
                 assign_ids(name, &mut new, &mut next_id, false)?;
                 next.fragments.retain(|f| !removed.contains(&f.id));
@@ -276,6 +283,16 @@ fn merge(previous: &Manifest, fragments: &[Fragment], schema: &LanceSchema) -> R
             _ => {}
         }
         check_merge_keeps(&label, old, &fragment, previous.version)?;
+        if let Some(field) = fragment.first_missing_required_field(schema) {
+            return Err(Error::fragment(
+                &label,
+                "files",
+                format!(
+                    "no data file holds `{}` (id {}), which is not nullable; every fragment of a Merge needs it",
+                    field.name, field.id
+                ),
+            ));
+        }
         let old_paths: HashSet<&str> = old.files.iter().map(|f| f.path.as_str()).collect();
         for (i, file) in fragment.files.iter().enumerate() {
             if old_paths.contains(file.path.as_str()) {
@@ -354,6 +371,61 @@ fn check_merge_keeps(label: &str, old: &Fragment, new: &Fragment, version: u64) 
         ));
     }
     Ok(())
+}
+
+/// A Delete only gives a fragment a (new) deletion file: its data files and row count stay
+/// as in the version it lands on.
+fn check_delete_keeps(label: &str, old: &Fragment, new: &Fragment, version: u64) -> Result<()> {
+    let same_rows = new.physical_rows.is_none() || new.physical_rows == old.physical_rows;
+    if new.files != old.files || !same_rows {
+        return Err(Error::fragment(
+            label,
+            "files",
+            format!(
+                "a Delete may only change the deletion file; the data files or row count differ from version {version}"
+            ),
+        ));
+    }
+    if new.deletion_file.is_none() && old.deletion_file.is_some() {
+        return Err(Error::fragment(
+            label,
+            "deletion_file",
+            format!(
+                "a Delete cannot remove the deletion file of version {version} (the rows would come back)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A compaction group's new fragments hold as many rows as its old fragments show (their
+/// deleted rows dropped), where both are known: a rewrite neither loses nor repeats rows.
+fn check_rewrite_rows(
+    old: &[Fragment],
+    new: &[Fragment],
+    previous: &Manifest,
+    by_id: &HashMap<u64, usize>,
+) -> Result<()> {
+    let before: Option<u64> = old
+        .iter()
+        .map(|f| {
+            by_id
+                .get(&f.id)
+                .and_then(|slot| previous.fragments[*slot].num_rows())
+        })
+        .sum();
+    let after: Option<u64> = new.iter().map(|f| f.physical_rows).sum();
+    match (before, after) {
+        (Some(before), Some(after)) if before != after => Err(Error::operation(
+            "Rewrite",
+            format!(
+                "fragments {:?} show {before} rows in version {}, their rewrite holds {after}",
+                old.iter().map(|f| f.id).collect::<Vec<_>>(),
+                previous.version
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn project(previous: &Manifest, schema: &LanceSchema) -> Result<Manifest> {
@@ -474,7 +546,11 @@ fn check_files_listed_once(
     previous: Option<&Manifest>,
 ) -> Result<()> {
     let mut before: HashMap<&str, usize> = HashMap::new();
-    for file in previous.iter().flat_map(|m| &m.fragments).flat_map(|f| &f.files) {
+    for file in previous
+        .iter()
+        .flat_map(|m| &m.fragments)
+        .flat_map(|f| &f.files)
+    {
         *before.entry(file.path.as_str()).or_default() += 1;
     }
     let mut seen: HashMap<&str, (u64, usize)> = HashMap::new();

@@ -320,6 +320,19 @@ impl Fragment {
             .find(|field| !field.walk().iter().any(|f| stored.contains(&f.id)))
     }
 
+    /// The first top-level field of `schema` that is not nullable and that no data file
+    /// of the fragment holds: readers would have to make up values for it.
+    pub fn first_missing_required_field<'a>(
+        &self,
+        schema: &'a LanceSchema,
+    ) -> Option<&'a LanceField> {
+        let stored: HashSet<i32> = self.field_ids().collect();
+        schema
+            .fields
+            .iter()
+            .find(|field| !field.nullable && !field.walk().iter().any(|f| stored.contains(&f.id)))
+    }
+
     pub(crate) fn from_proto(fragment: proto::DataFragment) -> Fragment {
         Fragment {
             id: fragment.id,

@@ -82,6 +82,18 @@ pub fn new_data_file_name() -> String {
     name
 }
 
+/// Checks a transaction id given from outside: a hyphenated UUID, since it becomes part of
+/// the `.txn` file name (anything else could name a file elsewhere, or collide).
+pub fn check_transaction_uuid(id: &str) -> std::result::Result<(), String> {
+    match uuid::Uuid::try_parse(id) {
+        Ok(parsed) if parsed.hyphenated().to_string() == id.to_ascii_lowercase() => Ok(()),
+        _ => Err(format!(
+            "transaction id `{}` is not a hyphenated UUID (8-4-4-4-12 hex digits)",
+            id.chars().take(64).collect::<String>()
+        )),
+    }
+}
+
 /// A new transaction UUID, hyphenated lowercase.
 pub fn new_transaction_uuid() -> String {
     uuid::Uuid::new_v4().hyphenated().to_string()

@@ -48,7 +48,10 @@ fn commit(previous: Option<&Manifest>, operation: Operation) -> lancer_table::Re
 fn v1() -> Manifest {
     commit(
         None,
-        Operation::overwrite(vec![fragment("a.lance"), fragment("b.lance")], schema(&["x"])),
+        Operation::overwrite(
+            vec![fragment("a.lance"), fragment("b.lance")],
+            schema(&["x"]),
+        ),
     )
     .unwrap()
 }
@@ -107,7 +110,8 @@ fn a_stale_merge_cannot_bring_deleted_rows_back() {
     let (fragments, schema) = merge_adding_y(&v1());
     let message = merge(&v2_with_deletions(), fragments, schema);
     assert!(
-        message.starts_with("fragment 0: deletion_file:") && message.contains("_deletions/0-1-7.arrow"),
+        message.starts_with("fragment 0: deletion_file:")
+            && message.contains("_deletions/0-1-7.arrow"),
         "{message}"
     );
 }
@@ -117,10 +121,14 @@ fn a_merge_cannot_invent_or_change_a_deletion_file() {
     let v2 = v2_with_deletions();
     let (mut fragments, schema) = merge_adding_y(&v2);
     fragments[1].deletion_file = Some(deletion(2, 1));
-    assert!(merge(&v2, fragments.clone(), schema.clone()).starts_with("fragment 1: deletion_file:"));
+    assert!(
+        merge(&v2, fragments.clone(), schema.clone()).starts_with("fragment 1: deletion_file:")
+    );
     fragments[1].deletion_file = None;
     fragments[0].deletion_file = Some(deletion(2, 4));
-    assert!(merge(&v2, fragments.clone(), schema.clone()).starts_with("fragment 0: deletion_file:"));
+    assert!(
+        merge(&v2, fragments.clone(), schema.clone()).starts_with("fragment 0: deletion_file:")
+    );
     // Kept exactly, the Merge goes through, deleted rows and all.
     fragments[0].deletion_file = v2.fragments[0].deletion_file;
     let v3 = commit(Some(&v2), Operation::merge(fragments, schema, &v2.schema)).unwrap();
@@ -157,27 +165,39 @@ fn a_data_file_is_never_listed_twice() {
         .unwrap_err()
         .to_string();
     assert!(
-        message.starts_with("fragment 2: files: Append: data file `a.lance` is already in fragment 0"),
+        message
+            .starts_with("fragment 2: files: Append: data file `a.lance` is already in fragment 0"),
         "{message}"
     );
     // Twice in one Append.
     let twice = vec![fragment("c.lance"), fragment("c.lance")];
-    let message = commit(Some(&v1), Operation::append(twice)).unwrap_err().to_string();
-    assert!(message.contains("`c.lance` is listed by two fragments"), "{message}");
+    let message = commit(Some(&v1), Operation::append(twice))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("`c.lance` is listed by two fragments"),
+        "{message}"
+    );
     // Twice in one fragment (as two files with different fields).
     let mut one = fragment("d.lance");
     one.files.push(file("d.lance", vec![1]));
     let message = commit(None, Operation::overwrite(vec![one], schema(&["x", "y"])))
         .unwrap_err()
         .to_string();
-    assert!(message.contains("`d.lance` is listed twice in fragment 0"), "{message}");
+    assert!(
+        message.contains("`d.lance` is listed twice in fragment 0"),
+        "{message}"
+    );
     // 20,000 copies.
     let copies = vec![fragment("e.lance"); 20_000];
     assert!(commit(Some(&v1), Operation::append(copies)).is_err());
     // Twice in an Overwrite, and in a Merge's new files.
     let message = commit(
         Some(&v1),
-        Operation::overwrite(vec![fragment("f.lance"), fragment("f.lance")], schema(&["x"])),
+        Operation::overwrite(
+            vec![fragment("f.lance"), fragment("f.lance")],
+            schema(&["x"]),
+        ),
     )
     .unwrap_err()
     .to_string();
@@ -192,9 +212,18 @@ fn a_data_file_is_never_listed_twice() {
             new_fragments: vec![fragment("b.lance")],
         }],
     };
-    assert!(commit(Some(&v1), rewrite).unwrap_err().to_string().contains("`b.lance`"));
+    assert!(
+        commit(Some(&v1), rewrite)
+            .unwrap_err()
+            .to_string()
+            .contains("`b.lance`")
+    );
     // An Overwrite may keep a file of the version it replaces, once.
-    commit(Some(&v1), Operation::overwrite(vec![fragment("a.lance")], schema(&["x"]))).unwrap();
+    commit(
+        Some(&v1),
+        Operation::overwrite(vec![fragment("a.lance")], schema(&["x"])),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -204,7 +233,10 @@ fn a_new_fragment_carries_no_deletion_file() {
     let message = commit(Some(&v1()), Operation::append(vec![new.clone()]))
         .unwrap_err()
         .to_string();
-    assert!(message.starts_with("fragment #0: deletion_file:"), "{message}");
+    assert!(
+        message.starts_with("fragment #0: deletion_file:"),
+        "{message}"
+    );
     assert!(commit(None, Operation::overwrite(vec![new], schema(&["x"]))).is_err());
 }
 
@@ -234,11 +266,20 @@ fn the_last_fragment_id_stays_free() {
 
 #[test]
 fn data_files_live_directly_in_data() {
-    for path in ["sub/x.lance", "a/b/c.lance", "../x.lance", "/x.lance", "s3://b/x.lance"] {
+    for path in [
+        "sub/x.lance",
+        "a/b/c.lance",
+        "../x.lance",
+        "/x.lance",
+        "s3://b/x.lance",
+    ] {
         let message = commit(Some(&v1()), Operation::append(vec![fragment(path)]))
             .unwrap_err()
             .to_string();
-        assert!(message.starts_with("fragment #0: files[0].path:"), "{path}: {message}");
+        assert!(
+            message.starts_with("fragment #0: files[0].path:"),
+            "{path}: {message}"
+        );
     }
 }
 
@@ -249,9 +290,12 @@ fn column_names_are_present_and_distinct() {
         (&["a", ""][..], "a column without a name"),
         (&["", "b", "b"][..], "a column without a name"),
     ] {
-        let message = commit(None, Operation::overwrite(vec![fragment("a.lance")], schema(names)))
-            .unwrap_err()
-            .to_string();
+        let message = commit(
+            None,
+            Operation::overwrite(vec![fragment("a.lance")], schema(names)),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(message.contains(expected), "{names:?}: {message}");
     }
     // Inside a struct too; the same name in different structs is fine.
@@ -270,6 +314,56 @@ fn column_names_are_present_and_distinct() {
         ]);
         LanceSchema::from_arrow(&arrow).unwrap().validate()
     };
-    assert!(nested(&["x", "x"]).unwrap_err().to_string().contains("struct `p`"));
+    assert!(
+        nested(&["x", "x"])
+            .unwrap_err()
+            .to_string()
+            .contains("struct `p`")
+    );
     nested(&["x", "y"]).unwrap();
+}
+
+#[test]
+fn a_delete_only_adds_deletions() {
+    let v2 = v2_with_deletions();
+    // Swapping the data file of a fragment under cover of a Delete.
+    let mut swapped = v2.fragments[1].clone();
+    swapped.files[0].path = "other.lance".into();
+    swapped.deletion_file = Some(deletion(2, 1));
+    let delete = |f: Fragment| Operation::Delete {
+        updated_fragments: vec![f],
+        deleted_fragment_ids: vec![],
+        predicate: String::new(),
+    };
+    let message = commit(Some(&v2), delete(swapped)).unwrap_err().to_string();
+    assert!(message.starts_with("fragment 1: files:"), "{message}");
+    // Dropping the deletion file would bring the rows back.
+    let mut undeleted = v2.fragments[0].clone();
+    undeleted.deletion_file = None;
+    let message = commit(Some(&v2), delete(undeleted))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.starts_with("fragment 0: deletion_file:"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_rewrite_keeps_the_row_count() {
+    let v2 = v2_with_deletions();
+    // Fragment 0 shows 6 of its 10 rows; a rewrite into 10 rows would bring 4 back.
+    let rewrite = |rows: u64| Operation::Rewrite {
+        groups: vec![RewriteGroup {
+            old_fragments: vec![v2.fragments[0].clone()],
+            new_fragments: vec![Fragment::new(file("r.lance", vec![0]), rows)],
+        }],
+    };
+    let message = commit(Some(&v2), rewrite(10)).unwrap_err().to_string();
+    assert!(
+        message.contains("show 6 rows in version 2, their rewrite holds 10"),
+        "{message}"
+    );
+    let v3 = commit(Some(&v2), rewrite(6)).unwrap();
+    assert_eq!(v3.num_rows(), Some(16));
 }

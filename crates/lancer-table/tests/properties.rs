@@ -117,10 +117,19 @@ proptest! {
                     Operation::Delete { updated_fragments: vec![updated], deleted_fragment_ids: vec![], predicate: "x".into() }
                 }
                 2 if ids.len() > 1 => Operation::Delete { updated_fragments: vec![], deleted_fragment_ids: vec![pick(7)], predicate: "y".into() },
-                3 if !ids.is_empty() => Operation::Rewrite { groups: vec![RewriteGroup {
-                    old_fragments: vec![current.fragments.iter().find(|f| f.id == pick(5)).unwrap().clone()],
-                    new_fragments: vec![new_fragment(9)],
-                }] },
+                3 if !ids.is_empty() => {
+                    // A rewrite holds exactly the rows its old fragment shows.
+                    let old = current.fragments.iter().find(|f| f.id == pick(5)).unwrap().clone();
+                    let rows = old.num_rows().unwrap();
+                    let new_fragments = if rows == 0 {
+                        vec![]
+                    } else {
+                        let mut new = new_fragment(9);
+                        new.physical_rows = Some(rows);
+                        vec![new]
+                    };
+                    Operation::Rewrite { groups: vec![RewriteGroup { old_fragments: vec![old], new_fragments }] }
+                }
                 4 => Operation::Overwrite { fragments: vec![new_fragment(1), new_fragment(2)], schema: current.schema.clone(), config_upsert: BTreeMap::new() },
                 5 if current.version > 1 => {
                     let target = 1 + seed % (current.version - 1);

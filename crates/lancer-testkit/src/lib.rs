@@ -7,10 +7,16 @@
 //!   `cargo test` the test says loudly that it did not run.
 //! * [`compare`]: equality of batches the way the interop checks define it (dictionary
 //!   columns compared by their decoded values).
+//! * [`files`]: snapshots and copies of datasets on disk, for showing a refusal changed
+//!   nothing.
+//! * [`mutate`]: fragment JSON changed the way a broken or hostile worker might, driven by
+//!   bytes (a fuzzer's input or a seeded test).
 #![deny(missing_docs)]
 
 pub mod cases;
 pub mod compare;
+pub mod files;
+pub mod mutate;
 pub mod oracle;
 pub mod random;
 pub mod servers;

@@ -18,7 +18,10 @@ use lancer_table::{DeletionFileType, Fragment};
 /// The deleted row offsets of `fragment` (empty without a deletion file). Refuses a file
 /// that is missing, unreadable, lists an offset beyond the fragment's rows, or holds a
 /// different number of offsets than the manifest records.
-pub(crate) async fn deleted_rows(store: &DatasetStore, fragment: &Fragment) -> Result<HashSet<u32>> {
+pub(crate) async fn deleted_rows(
+    store: &DatasetStore,
+    fragment: &Fragment,
+) -> Result<HashSet<u32>> {
     let Some(deletion) = &fragment.deletion_file else {
         return Ok(HashSet::new());
     };

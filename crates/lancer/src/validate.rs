@@ -380,7 +380,11 @@ pub struct FileProblem {
 
 impl std::fmt::Display for FileProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "fragment {} file {}: {}", self.fragment, self.file, self.message)
+        write!(
+            f,
+            "fragment {} file {}: {}",
+            self.fragment, self.file, self.message
+        )
     }
 }
 
@@ -452,8 +456,7 @@ pub(crate) async fn check_version(
                 ));
             }
             let version = reader.version();
-            if let Err(e) = check_fields(&label, file, reader.schema(), &manifest.schema, version)
-            {
+            if let Err(e) = check_fields(&label, file, reader.schema(), &manifest.schema, version) {
                 report(reason(e));
             }
         }

@@ -1,7 +1,7 @@
 //! Datasets whose rows pylance deleted, in every form pylance 14 stores deletions (Arrow IPC
 //! files, compressed from 18 rows on, and roaring bitmaps) and every data file version: lancer
 //! reads the rows pylance reads, finds every file sound, and adds columns over them that
-//! pylance then reads back.
+//! pylance then reads back, and pylance's compaction of them that lancer reads back.
 
 mod common;
 
@@ -45,7 +45,10 @@ async fn every_deletion_pylance_writes_reads_the_same() {
             .iter()
             .map(|t| t.as_str().unwrap())
             .collect();
-        assert!(types.contains(&"array") && types.contains(&"bitmap"), "{types:?}");
+        assert!(
+            types.contains(&"array") && types.contains(&"bitmap"),
+            "{types:?}"
+        );
         let expected: Vec<i64> = case["ids"]
             .as_array()
             .unwrap()
@@ -53,12 +56,19 @@ async fn every_deletion_pylance_writes_reads_the_same() {
             .map(|v| v.as_i64().unwrap())
             .collect();
         let dataset = Dataset::open(&uri).await.unwrap();
-        assert_eq!(dataset.count_rows().unwrap(), expected.len() as u64, "{version}");
+        assert_eq!(
+            dataset.count_rows().unwrap(),
+            expected.len() as u64,
+            "{version}"
+        );
         let batch = dataset.scan().to_batch().await.unwrap();
         assert_eq!(ids(&batch), expected, "{version}");
         let check = dataset.check_files().await.unwrap();
         assert!(check.problems.is_empty(), "{version}: {:?}", check.problems);
-        assert_eq!(check.files, 12, "{version}: six data and six deletion files");
+        assert_eq!(
+            check.files, 12,
+            "{version}: six data and six deletion files"
+        );
 
         // Columns added over the deleted rows line up with the rows pylance keeps.
         let mut merged = Vec::new();
@@ -72,12 +82,32 @@ async fn every_deletion_pylance_writes_reads_the_same() {
         let v = Dataset::commit(&uri, operation, dataset.version(), &CommitParams::default())
             .await
             .unwrap();
-        let batch = v.scan().project(&["id", "double"]).to_batch().await.unwrap();
+        let batch = v
+            .scan()
+            .project(&["id", "double"])
+            .to_batch()
+            .await
+            .unwrap();
         let lancer_rows = rows(&batch);
         let pylance = run_json(&python, "read_columns.py", &[&uri, &"id", &"double"]);
         assert_eq!(pylance["version"].as_u64(), Some(v.version()));
         assert_eq!(pylance["count"].as_u64(), Some(expected.len() as u64));
         assert_eq!(pylance["rows"], Value::Array(lancer_rows), "{version}");
         assert_eq!(ids(&batch), expected);
+
+        // pylance compacts what lancer merged (dropping the deleted rows); lancer reads the
+        // rewritten version as pylance does.
+        let compacted = run_json(&python, "compact.py", &[&uri, &"id", &"double"]);
+        assert_eq!(compacted["fragments"].as_u64(), Some(1), "{version}");
+        let after = Dataset::open(&uri).await.unwrap();
+        assert_eq!(Some(after.version()), compacted["version"].as_u64());
+        let batch = after
+            .scan()
+            .project(&["id", "double"])
+            .to_batch()
+            .await
+            .unwrap();
+        assert_eq!(compacted["rows"], Value::Array(rows(&batch)), "{version}");
+        assert!(after.check_files().await.unwrap().problems.is_empty());
     }
 }

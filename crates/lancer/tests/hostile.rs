@@ -16,29 +16,24 @@ use lancer::{
     WriteParams, write_fragments,
 };
 use lancer_table::DeletionFileType;
+use lancer_testkit::files;
 
 /// Every file under `_versions/` and `_transactions/` with its bytes.
 fn snapshot(uri: &str) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    for dir in ["_versions", "_transactions"] {
-        let Ok(entries) = std::fs::read_dir(Path::new(uri).join(dir)) else {
-            continue;
-        };
-        for entry in entries {
-            let entry = entry.unwrap();
-            out.insert(
-                format!("{dir}/{}", entry.file_name().to_string_lossy()),
-                std::fs::read(entry.path()).unwrap(),
-            );
-        }
-    }
-    out
+    files::snapshot(Path::new(uri), &["_versions", "_transactions"])
 }
 
 /// Commits `operation` on `read_version`, expects a refusal mentioning every one of
 /// `needles`, and checks nothing under `_versions/` or `_transactions/` changed.
 async fn refused(uri: &str, operation: Operation, read_version: u64, needles: &[&str]) -> String {
-    refused_with(uri, operation, read_version, &CommitParams::default(), needles).await
+    refused_with(
+        uri,
+        operation,
+        read_version,
+        &CommitParams::default(),
+        needles,
+    )
+    .await
 }
 
 async fn refused_with(
@@ -53,10 +48,11 @@ async fn refused_with(
         Ok(d) => panic!("committed version {} (wanted {needles:?})", d.version()),
         Err(e) => e.to_string(),
     };
-    for needle in needles {
-        assert!(message.contains(needle), "expected `{needle}` in: {message}");
-    }
-    assert!(before == snapshot(uri), "the refused commit changed the dataset: {message}");
+    files::assert_mentions(&message, needles);
+    assert!(
+        before == snapshot(uri),
+        "the refused commit changed the dataset: {message}"
+    );
     message
 }
 
@@ -65,9 +61,14 @@ async fn dataset(dir: &tempfile::TempDir, version: FileVersion) -> String {
     let mut fragments = worker_in(&uri, &[1, 2, 3], &["x", "y", "z"], version).await;
     fragments.extend(worker_in(&uri, &[4, 5], &["u", "v"], version).await);
     let schema = LanceSchema::from_arrow(&seed_schema()).unwrap();
-    Dataset::commit(&uri, Operation::overwrite(fragments, schema), 0, &CommitParams::default())
-        .await
-        .unwrap();
+    Dataset::commit(
+        &uri,
+        Operation::overwrite(fragments, schema),
+        0,
+        &CommitParams::default(),
+    )
+    .await
+    .unwrap();
     uri
 }
 
@@ -86,10 +87,16 @@ fn deletion_file(uri: &str, id: u64, read_version: u64, rows: &[u32]) -> Deletio
     };
     let path = Path::new(uri).join(deletion.path(id));
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let schema = Arc::new(Schema::new(vec![Field::new("row_id", DataType::UInt32, false)]));
-    let batch =
-        RecordBatch::try_new(schema.clone(), vec![Arc::new(UInt32Array::from(rows.to_vec()))])
-            .unwrap();
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "row_id",
+        DataType::UInt32,
+        false,
+    )]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(UInt32Array::from(rows.to_vec()))],
+    )
+    .unwrap();
     let mut writer =
         arrow_ipc::writer::FileWriter::try_new(std::fs::File::create(&path).unwrap(), &schema)
             .unwrap();
@@ -164,7 +171,11 @@ async fn stale_or_partial_merges_are_refused() {
         )
         .await;
         // Rebuilt on version 2 and complete, it commits, deleted rows still deleted.
-        only_new[1] = v2.get_fragments()[1].merge_columns(b_len, &["b"]).await.unwrap().0;
+        only_new[1] = v2.get_fragments()[1]
+            .merge_columns(b_len, &["b"])
+            .await
+            .unwrap()
+            .0;
         let v3 = Dataset::commit(
             &uri,
             Operation::merge(only_new, schema, &previous),
@@ -202,7 +213,13 @@ async fn no_data_file_is_committed_twice() {
     // 20,000 copies of one fragment, as JSON a worker could hand over.
     let json = lancer::fragments_to_json(&vec![new.clone(); 20_000]);
     let copies = lancer::fragments_from_json(&json).unwrap();
-    refused(&uri, Operation::append(copies), 1, &["listed by two fragments"]).await;
+    refused(
+        &uri,
+        Operation::append(copies),
+        1,
+        &["listed by two fragments"],
+    )
+    .await;
     // An Overwrite listing one file twice.
     let schema = latest(&uri).await.schema().clone();
     refused(
@@ -213,11 +230,28 @@ async fn no_data_file_is_committed_twice() {
     )
     .await;
     // Once, it commits; a later commit of the same fragment (another transaction) does not.
-    Dataset::commit(&uri, Operation::append(vec![new.clone()]), 1, &CommitParams::default())
-        .await
-        .unwrap();
-    refused(&uri, Operation::append(vec![new.clone()]), 1, &["already in fragment 2"]).await;
-    refused(&uri, Operation::append(vec![new]), 2, &["already in fragment 2"]).await;
+    Dataset::commit(
+        &uri,
+        Operation::append(vec![new.clone()]),
+        1,
+        &CommitParams::default(),
+    )
+    .await
+    .unwrap();
+    refused(
+        &uri,
+        Operation::append(vec![new.clone()]),
+        1,
+        &["already in fragment 2"],
+    )
+    .await;
+    refused(
+        &uri,
+        Operation::append(vec![new]),
+        2,
+        &["already in fragment 2"],
+    )
+    .await;
     assert_eq!(latest(&uri).await.count_rows().unwrap(), 6);
 }
 
@@ -237,13 +271,35 @@ async fn a_transaction_id_commits_once_whatever_the_read_version() {
         .await
         .unwrap();
     for read_version in [1, 2, 3] {
-        let again = Dataset::commit(&uri, Operation::append(fragments.clone()), read_version, &params)
-            .await
-            .unwrap();
+        let again = Dataset::commit(
+            &uri,
+            Operation::append(fragments.clone()),
+            read_version,
+            &params,
+        )
+        .await
+        .unwrap();
         assert_eq!(again.version(), 2, "re-run on {read_version}");
     }
     assert_eq!(latest(&uri).await.version(), 3);
     assert_eq!(latest(&uri).await.count_rows().unwrap(), 8);
+    // An id that is not a UUID would name a transaction file elsewhere.
+    for bad in [
+        "../../escape",
+        "",
+        "6a3f8f5e43a54c579a550d0c47d2a001",
+        "x/y",
+    ] {
+        let params = CommitParams::default().with_transaction_id(bad);
+        refused_with(
+            &uri,
+            Operation::append(fragments.clone()),
+            3,
+            &params,
+            &["not a hyphenated UUID"],
+        )
+        .await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -266,7 +322,13 @@ async fn column_indices_must_match_the_file() {
         // Fields swapped against their columns are caught as well.
         let mut fragment = good.clone();
         fragment.files[0].fields = vec![1, 0];
-        refused(&uri, Operation::append(vec![fragment]), 1, &[&good.files[0].path]).await;
+        refused(
+            &uri,
+            Operation::append(vec![fragment]),
+            1,
+            &[&good.files[0].path],
+        )
+        .await;
     }
 }
 
@@ -281,21 +343,38 @@ async fn paths_and_links_outside_data_are_refused() {
     std::fs::copy(data.join(&good.files[0].path), data.join("sub/x.lance")).unwrap();
     let mut fragment = good.clone();
     fragment.files[0].path = "sub/x.lance".into();
-    refused(&uri, Operation::append(vec![fragment]), 1, &["sub/x.lance", "subdirectory"]).await;
+    refused(
+        &uri,
+        Operation::append(vec![fragment]),
+        1,
+        &["sub/x.lance", "subdirectory"],
+    )
+    .await;
     // A symbolic link in data/ to a file outside the dataset.
     let outside = dir.path().join("outside.lance");
     std::fs::copy(data.join(&good.files[0].path), &outside).unwrap();
     std::os::unix::fs::symlink(&outside, data.join("link.lance")).unwrap();
     let mut fragment = good.clone();
     fragment.files[0].path = "link.lance".into();
-    refused(&uri, Operation::append(vec![fragment]), 1, &["link.lance", "symbolic link"]).await;
+    refused(
+        &uri,
+        Operation::append(vec![fragment]),
+        1,
+        &["link.lance", "symbolic link"],
+    )
+    .await;
     // A link to a file inside the dataset is fine.
     std::os::unix::fs::symlink(data.join(&good.files[0].path), data.join("inside.lance")).unwrap();
     let mut fragment = good.clone();
     fragment.files[0].path = "inside.lance".into();
-    Dataset::commit(&uri, Operation::append(vec![fragment]), 1, &CommitParams::default())
-        .await
-        .unwrap();
+    Dataset::commit(
+        &uri,
+        Operation::append(vec![fragment]),
+        1,
+        &CommitParams::default(),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -316,14 +395,26 @@ async fn columns_need_distinct_names() {
             .unwrap_err()
             .to_string();
         assert!(message.contains("column"), "{names:?}: {message}");
-        assert!(!Path::new(&uri).join("data").exists() || std::fs::read_dir(Path::new(&uri).join("data")).unwrap().next().is_none());
+        assert!(
+            !Path::new(&uri).join("data").exists()
+                || std::fs::read_dir(Path::new(&uri).join("data"))
+                    .unwrap()
+                    .next()
+                    .is_none()
+        );
     }
     // The coordinator refuses a schema with two `a`.
     let uri = dataset(&dir, FileVersion::V2_2).await;
     let fragments = latest(&uri).await.manifest().fragments.clone();
     let mut schema = latest(&uri).await.schema().clone();
     schema.fields[1].name = "a".into();
-    refused(&uri, Operation::overwrite(fragments, schema), 1, &["two columns named `a`"]).await;
+    refused(
+        &uri,
+        Operation::overwrite(fragments, schema),
+        1,
+        &["two columns named `a`"],
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -340,7 +431,13 @@ async fn deletion_files_must_exist_and_fit() {
         num_deleted_rows: Some(1),
         base_id: None,
     });
-    refused(&uri, delete(missing), 1, &["fragment 0", "_deletions/0-1-99.bin", "does not exist"]).await;
+    refused(
+        &uri,
+        delete(missing),
+        1,
+        &["fragment 0", "_deletions/0-1-99.bin", "does not exist"],
+    )
+    .await;
     // Deleting a row the fragment does not have.
     let mut beyond = fragment.clone();
     beyond.deletion_file = Some(deletion_file(&uri, 0, 1, &[1, 3]));
@@ -350,7 +447,13 @@ async fn deletion_files_must_exist_and_fit() {
     let mut file = deletion_file(&uri, 0, 1, &[1, 2]);
     file.num_deleted_rows = Some(1);
     miscounted.deletion_file = Some(file);
-    refused(&uri, delete(miscounted), 1, &["holds 2 deleted rows, the manifest says 1"]).await;
+    refused(
+        &uri,
+        delete(miscounted),
+        1,
+        &["holds 2 deleted rows, the manifest says 1"],
+    )
+    .await;
     // The last fragment id is refused (no id would be left for the next fragment).
     let mut last = fragment.clone();
     last.id = u64::from(u32::MAX);
@@ -364,7 +467,13 @@ async fn the_manifest_row_count_bounds_what_is_read() {
     let mut fewer = worker(&uri, &[7, 8, 9], &["q", "r", "s"]).await.remove(0);
     fewer.physical_rows = Some(2);
     // Checked, the lie is refused.
-    refused(&uri, Operation::append(vec![fewer.clone()]), 1, &["says 2 rows, the file has 3"]).await;
+    refused(
+        &uri,
+        Operation::append(vec![fewer.clone()]),
+        1,
+        &["says 2 rows, the file has 3"],
+    )
+    .await;
     // Unchecked, readers see the rows the manifest promises, not more.
     let unchecked = CommitParams::default().with_validation(false);
     let v2 = Dataset::commit(&uri, Operation::append(vec![fewer]), 1, &unchecked)
@@ -382,5 +491,8 @@ async fn the_manifest_row_count_bounds_what_is_read() {
         .await
         .unwrap();
     let message = v3.scan().to_batch().await.unwrap_err().to_string();
-    assert!(message.contains(&more.files[0].path) && message.contains("says 5 rows"), "{message}");
+    assert!(
+        message.contains(&more.files[0].path) && message.contains("says 5 rows"),
+        "{message}"
+    );
 }

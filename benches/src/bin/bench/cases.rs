@@ -504,14 +504,19 @@ pub fn run(config: &Config) -> Results {
 
     // 5. commit latency: an Append of 1,000 fragments.
     let commit_dir = dir.join("commit");
+    // Fragments to commit: copies of one written fragment under distinct file names (a
+    // version lists each data file once; the files need not exist, validation is off on
+    // both sides).
+    let text = std::fs::read_to_string(&lj).expect("fragments");
+    let copies = |tag: &str, n: usize| -> PathBuf {
+        let path = dir.join(format!("commit-{tag}-{n}.json"));
+        std::fs::write(&path, renamed_copies(&text, tag, n)).expect("fragments");
+        path
+    };
     let setup = |fragments: usize| -> (PathBuf, PathBuf) {
         let uri = fresh(&commit_dir);
         lancer.run("overwrite", &[&uri, &"--schema-of", &ld, &lj]);
-        let text = std::fs::read_to_string(&lj).expect("fragments");
-        let one = lancer_table_first(&text);
-        let many = dir.join(format!("commit-{fragments}.json"));
-        std::fs::write(&many, format!("[{}]", vec![one; fragments].join(", "))).expect("fragments");
-        (commit_dir.clone(), many)
+        (commit_dir.clone(), copies("new", fragments))
     };
     let (lc, pc) = alternate(
         config.reps,
@@ -539,7 +544,7 @@ pub fn run(config: &Config) -> Results {
     // Each run: how many commits said they landed, and how many fragments the dataset
     // gained (counted by lancer for both sides; it starts with one).
     let concurrent = |side: &Side| -> (Measurement, u64) {
-        let (uri, one) = setup(1);
+        let (uri, one) = setup(threads * commits);
         let m = side.run(
             "concurrent",
             &[&uri, &threads.to_string(), &commits.to_string(), &one],
@@ -582,7 +587,7 @@ pub fn run(config: &Config) -> Results {
         for size in [10_000usize, 100_000] {
             let grown = |_| -> (PathBuf, PathBuf) {
                 let (uri, one) = setup(1);
-                lancer.run("grow", &[&uri, &size.to_string(), &one]);
+                lancer.run("grow", &[&uri, &copies("grow", size)]);
                 (uri, one)
             };
             let (lg, pg) = alternate(
@@ -635,8 +640,20 @@ pub fn run(config: &Config) -> Results {
     }
 }
 
-/// The first fragment of a JSON array of fragments, as text.
-fn lancer_table_first(text: &str) -> String {
-    let fragments = lancer::fragments_from_json(text).expect("fragment JSON");
-    fragments[0].to_json()
+/// `n` copies of the first fragment of a JSON array, as a JSON array, the i-th naming its
+/// data file `{tag}-{i}-{name}`.
+fn renamed_copies(text: &str, tag: &str, n: usize) -> String {
+    let first = lancer::fragments_from_json(text)
+        .expect("fragment JSON")
+        .remove(0);
+    let copies: Vec<String> = (0..n)
+        .map(|i| {
+            let mut copy = first.clone();
+            for file in &mut copy.files {
+                file.path = format!("{tag}-{i:07}-{}", file.path);
+            }
+            copy.to_json()
+        })
+        .collect();
+    format!("[{}]", copies.join(", "))
 }

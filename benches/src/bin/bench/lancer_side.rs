@@ -231,8 +231,9 @@ pub fn commit(args: &[String]) {
     report(clock.elapsed().as_secs_f64(), count, 0, 0.0, start);
 }
 
-/// `concurrent URI THREADS COMMITS FRAGMENT`: THREADS threads each commit COMMITS
-/// one-fragment Appends; rows = commits that landed.
+/// `concurrent URI THREADS COMMITS FRAGMENTS`: THREADS threads each commit COMMITS
+/// one-fragment Appends (thread t's c-th commit takes fragment t * COMMITS + c of the
+/// file); rows = commits that landed.
 pub fn concurrent(args: &[String]) {
     let (uri, threads, commits, path) = (
         args[0].clone(),
@@ -240,13 +241,17 @@ pub fn concurrent(args: &[String]) {
         args[2].parse::<usize>().unwrap(),
         &args[3],
     );
-    let fragment = fragments_from_json(&std::fs::read_to_string(path).expect("fragment"))
-        .expect("JSON")
-        .remove(0);
+    let fragments =
+        fragments_from_json(&std::fs::read_to_string(path).expect("fragments")).expect("JSON");
+    assert!(
+        fragments.len() >= threads * commits,
+        "one fragment per commit"
+    );
     let (start, clock) = (now(), Instant::now());
     let workers: Vec<_> = (0..threads)
-        .map(|_| {
-            let (uri, fragment) = (uri.clone(), fragment.clone());
+        .map(|t| {
+            let uri = uri.clone();
+            let mine = fragments[t * commits..(t + 1) * commits].to_vec();
             std::thread::spawn(move || {
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -254,14 +259,14 @@ pub fn concurrent(args: &[String]) {
                     .expect("runtime");
                 runtime.block_on(async {
                     let mut landed = 0;
-                    for _ in 0..commits {
+                    for fragment in mine {
                         let Ok(dataset) = Dataset::open(&uri).await else {
                             continue;
                         };
                         let params = CommitParams::default().with_validation(false);
                         if Dataset::commit(
                             &uri,
-                            Operation::append(vec![fragment.clone()]),
+                            Operation::append(vec![fragment]),
                             dataset.version(),
                             &params,
                         )
@@ -300,19 +305,18 @@ pub fn count(args: &[String]) {
     );
 }
 
-/// `grow URI N FRAGMENT`: makes the dataset hold N copies of the fragment, in one commit
-/// (setup for the large-manifest case, untimed).
+/// `grow URI FRAGMENTS`: appends every fragment of the file in one commit (setup for the
+/// large-manifest case, untimed).
 pub fn grow(args: &[String]) {
-    let (uri, n, path) = (&args[0], args[1].parse::<usize>().unwrap(), &args[2]);
-    let fragment = fragments_from_json(&std::fs::read_to_string(path).expect("fragment"))
-        .expect("JSON")
-        .remove(0);
+    let (uri, path) = (&args[0], &args[1]);
+    let fragments =
+        fragments_from_json(&std::fs::read_to_string(path).expect("fragments")).expect("JSON");
     runtime().block_on(async {
         let dataset = Dataset::open(uri).await.expect("open");
         let params = CommitParams::default().with_validation(false);
         Dataset::commit(
             uri,
-            Operation::append(vec![fragment; n]),
+            Operation::append(fragments),
             dataset.version(),
             &params,
         )

@@ -309,7 +309,9 @@ impl Watchdog {
                 let wait = at.map(|at| at.saturating_duration_since(std::time::Instant::now()));
                 let change = match wait {
                     Some(wait) => changes.recv_timeout(wait),
-                    None => changes.recv().map_err(|_| std::sync::mpsc::RecvTimeoutError::Disconnected),
+                    None => changes
+                        .recv()
+                        .map_err(|_| std::sync::mpsc::RecvTimeoutError::Disconnected),
                 };
                 match change {
                     // A new, earlier deadline (relative to now).

@@ -428,6 +428,27 @@ impl LanceSchema {
     }
 }
 
+/// Columns are found by name, so within one schema or struct every name must be present and
+/// different (pylance refuses or panics on a dataset with two columns `a`, or one named `""`).
+fn check_names(owner: &str, fields: &[LanceField]) -> Result<()> {
+    let mut seen = HashSet::new();
+    for field in fields {
+        if field.name.is_empty() {
+            return Err(Error::Schema(format!(
+                "{owner} has a column without a name (field id {})",
+                field.id
+            )));
+        }
+        if !seen.insert(field.name.as_str()) {
+            return Err(Error::Schema(format!(
+                "{owner} has two columns named `{}`",
+                field.name
+            )));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -515,25 +536,4 @@ mod tests {
                 .unenforced_primary_key
         );
     }
-}
-
-/// Columns are found by name, so within one schema or struct every name must be present and
-/// different (pylance refuses or panics on a dataset with two columns `a`, or one named `""`).
-fn check_names(owner: &str, fields: &[LanceField]) -> Result<()> {
-    let mut seen = HashSet::new();
-    for field in fields {
-        if field.name.is_empty() {
-            return Err(Error::Schema(format!(
-                "{owner} has a column without a name (field id {})",
-                field.id
-            )));
-        }
-        if !seen.insert(field.name.as_str()) {
-            return Err(Error::Schema(format!(
-                "{owner} has two columns named `{}`",
-                field.name
-            )));
-        }
-    }
-    Ok(())
 }
