@@ -132,25 +132,22 @@ fn test(args: &[String]) -> Result<(), String> {
     let scratch = root().join("target/xtask-examples");
     std::fs::create_dir_all(&scratch)
         .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+    // Built for the whole workspace, the examples share the test build's features (a
+    // `cargo run -p` would rebuild the Arrow crates with another feature set).
     run(cargo()
         .current_dir(root())
-        .args(["run", "-p", "lancer-file", "--example", "roundtrip", "--"])
+        .args(["build", "--workspace", "--examples"]))?;
+    let examples = root().join("target/debug/examples");
+    run(Command::new(examples.join("roundtrip"))
+        .current_dir(root())
         .arg(scratch.join("roundtrip.lance")))?;
     let dataset = scratch.join("dist_write");
     if dataset.exists() {
         std::fs::remove_dir_all(&dataset)
             .map_err(|e| format!("cannot clear {}: {e}", dataset.display()))?;
     }
-    run(cargo()
+    run(Command::new(examples.join("distributed_write"))
         .current_dir(root())
-        .args([
-            "run",
-            "-p",
-            "lancer",
-            "--example",
-            "distributed_write",
-            "--",
-        ])
         .arg(&dataset))?;
     python_package(&python, &servers.env)?;
     // The benchmark harness itself, on a small table in the test profile: it must keep

@@ -8,7 +8,8 @@ use crate::{PIP_INSTALL, root, run};
 
 /// Pinned packages. pylance 14.0.2 is the reference implementation lancer is checked against;
 /// maturin builds the lancer Python package into the same virtualenv, where pytest runs its
-/// tests (pandas for the seed's `to_pandas()`, Ray for the Ray example).
+/// tests (pandas for the seed's `to_pandas()`, Ray for the Ray example); Polars and DuckDB
+/// write the input files users have (`crates/lancer-testkit/scripts/inputs.py`).
 const PACKAGES: &[&str] = &[
     "pylance==14.0.2",
     "pyarrow==26.0.1",
@@ -16,6 +17,8 @@ const PACKAGES: &[&str] = &[
     "pytest==9.2.0",
     "maturin==1.16.0",
     "ray==2.60.0",
+    "polars==2.1.0",
+    "duckdb==2.0.1",
 ];
 
 /// Creates the virtualenv if needed and returns its python. Fails (never skips) when it cannot

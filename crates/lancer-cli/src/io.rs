@@ -48,7 +48,8 @@ impl Format {
 pub type Batches = Box<dyn RecordBatchReader + Send>;
 
 const BATCH_ROWS: usize = 65_536;
-/// Rows read to infer the schema of CSV and JSON input.
+/// Rows read to infer the schema of CSV input (a later value of another type is an error,
+/// with its line).
 const INFER_ROWS: usize = 10_000;
 
 /// Opens an input file as a stream of batches.
@@ -89,13 +90,16 @@ pub fn open_input(path: &Path, format: Option<Format>) -> Result<Batches, CliErr
         }
         Format::Jsonl => {
             let mut reader = BufReader::new(open()?);
-            let (schema, _) = arrow_json::reader::infer_json_schema(&mut reader, Some(INFER_ROWS))
-                .map_err(bad)?;
+            // The whole file: JSON decoding would cut a late 1.5 to an integer column's 1,
+            // or drop a key the first rows did not have, without an error.
+            let (schema, _) =
+                arrow_json::reader::infer_json_schema(&mut reader, None).map_err(bad)?;
             reader
                 .rewind()
                 .map_err(|e| CliError::input(path, e.to_string()))?;
             Box::new(
                 arrow_json::ReaderBuilder::new(Arc::new(schema))
+                    .with_strict_mode(true)
                     .with_batch_size(BATCH_ROWS)
                     .build(reader)
                     .map_err(bad)?,

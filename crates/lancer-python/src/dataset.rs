@@ -115,6 +115,8 @@ pub(crate) fn commit(
             ("append", _) => Operation::append(fragments),
             ("overwrite", SchemaArg::Lance(schema)) => Operation::overwrite(fragments, schema),
             ("overwrite", SchemaArg::Arrow(schema)) => {
+                // View types are stored as their plain types, as write_fragments wrote them.
+                let schema = lancer::storable_schema(&schema)?;
                 Operation::overwrite(fragments, lancer::LanceSchema::from_arrow(&schema)?)
             }
             ("merge", schema) => {
@@ -151,6 +153,7 @@ async fn merge_schema_for(
 ) -> lancer::Result<lancer::LanceSchema> {
     let merged = lancer::merged_schema(previous, fragments).await?;
     let have = merged.to_arrow()?;
+    let arrow = &lancer::storable_schema(arrow)?;
     let describe = |schema: &Schema| {
         schema
             .fields()

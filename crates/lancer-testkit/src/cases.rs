@@ -184,6 +184,17 @@ pub fn structural_only(maps: bool) -> Vec<Case> {
             List(item(Struct(point.clone()))),
             true,
         ),
+        // Null structs above a list, inside null and empty lists: pylance reads these only
+        // when the inner list's layer admits the nulls pushed down from the struct.
+        Field::new(
+            "list_of_null_structs_of_lists",
+            List(item(Struct(Fields::from(vec![Field::new(
+                "a",
+                List(item(Int8)),
+                true,
+            )])))),
+            true,
+        ),
         Field::new(
             "struct_of_lists_of_lists",
             Struct(Fields::from(vec![Field::new(
@@ -239,7 +250,44 @@ pub fn structural_only(maps: bool) -> Vec<Case> {
         .map(|s| random_batch(600 + s, &fields, 150 + 40 * s as usize, &shape))
         .collect();
     cases.push(Case::new("structural_batches", batches));
+    for (name, inner_items, inner_nullable) in [
+        ("null_structs_over_lists", vec![1], true),
+        ("null_structs_over_empty_lists", vec![], false),
+    ] {
+        cases.push(null_structs_over_lists(name, inner_items, inner_nullable));
+    }
     cases
+}
+
+/// `list<struct<a: list<int8>>>` rows `[null]`, `null`, `[]`, `[null, {a: ITEMS}]`: null
+/// structs above a list whose own layer has no nulls, beside null and empty outer lists
+/// (random data rarely leaves the inner layer without nulls of its own).
+fn null_structs_over_lists(name: &str, items: Vec<i8>, inner_nullable: bool) -> Case {
+    use DataType::*;
+    use arrow_array::{Array, Int8Array, ListArray, StructArray};
+    use arrow_buffer::{NullBuffer, OffsetBuffer};
+    let inner_field = Arc::new(Field::new("a", List(item(Int8)), inner_nullable));
+    let values = Arc::new(Int8Array::from(items.clone())) as ArrayRef;
+    let inner = ListArray::new(
+        item(Int8),
+        OffsetBuffer::new(vec![0, 0, 0, items.len() as i32].into()),
+        values,
+        None,
+    );
+    let structs = StructArray::new(
+        Fields::from(vec![inner_field]),
+        vec![Arc::new(inner)],
+        Some(NullBuffer::from(vec![false, false, true])),
+    );
+    let struct_field = item(structs.data_type().clone());
+    let outer = ListArray::new(
+        struct_field.clone(),
+        OffsetBuffer::new(vec![0, 1, 1, 1, 3].into()),
+        Arc::new(structs),
+        Some(NullBuffer::from(vec![true, false, true, true])),
+    );
+    let field = Field::new("c", List(struct_field), true);
+    Case::new(name, vec![batch(&field, Arc::new(outer))])
 }
 
 fn batch(field: &Field, array: ArrayRef) -> RecordBatch {

@@ -9,6 +9,8 @@
 //!   columns compared by their decoded values).
 //! * [`files`]: snapshots and copies of datasets on disk, for showing a refusal changed
 //!   nothing.
+//! * [`inputs`]: Parquet and IPC files written by pyarrow, Polars and DuckDB, and pylance's
+//!   reading of datasets made from them.
 //! * [`mutate`]: fragment JSON changed the way a broken or hostile worker might, driven by
 //!   bytes (a fuzzer's input or a seeded test).
 #![deny(missing_docs)]
@@ -16,6 +18,7 @@
 pub mod cases;
 pub mod compare;
 pub mod files;
+pub mod inputs;
 pub mod mutate;
 pub mod oracle;
 pub mod random;

@@ -217,6 +217,8 @@ impl DatasetFragment {
     /// `version` is the dataset's data file version (from `check_writable`), so the new
     /// file does not mix versions into it.
     async fn new_columns(&self, schema: SchemaRef, version: FileVersion) -> Result<NewColumns> {
+        // View types are kept as their plain types, as for a new dataset.
+        let schema = crate::conform::storable_schema(&schema)?;
         let fields: Vec<_> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
         if fields.is_empty() {
             return Err(Error::InvalidInput("the new columns have no fields".into()));
@@ -261,7 +263,8 @@ impl DatasetFragment {
             .field(on)
             .ok_or_else(|| Error::InvalidInput(format!("the dataset has no key column `{on}`")))?
             .data_type()?;
-        let table_key = arrow_cast_to(table.column(key_index), &key_type)?;
+        let key_field = arrow_schema::Field::new(on, key_type.clone(), true);
+        let table_key = crate::conform::conform_column(table.column(key_index), &key_field)?;
         let converter = RowConverter::new(vec![SortField::new(key_type.clone())])?;
         let keys = converter.convert_columns(&[table_key])?;
         let mut index: HashMap<Vec<u8>, u64> = HashMap::with_capacity(keys.num_rows());
@@ -331,7 +334,8 @@ impl NewColumns {
                 self.arrow.fields().len()
             )));
         }
-        let aligned = RecordBatch::try_new(self.arrow.clone(), batch.columns().to_vec())?;
+        // Later batches may differ from the first as inputs do (views, child names).
+        let aligned = crate::conform::conform_batch(batch, &self.arrow)?;
         Ok(self.writer.write_batch(&aligned).await?)
     }
 
@@ -371,14 +375,4 @@ impl NewColumns {
         fragment.physical_rows = Some(written.num_rows);
         Ok((fragment, self.dataset_schema))
     }
-}
-
-fn arrow_cast_to(array: &ArrayRef, data_type: &arrow_schema::DataType) -> Result<ArrayRef> {
-    if array.data_type() == data_type {
-        return Ok(array.clone());
-    }
-    Err(Error::InvalidInput(format!(
-        "the table's key column has type {}, the dataset's {data_type}",
-        array.data_type()
-    )))
 }

@@ -95,6 +95,13 @@ pub async fn schema_from_files(
 /// must add the same fields.
 pub async fn merged_schema(dataset: &Dataset, fragments: &[Fragment]) -> Result<LanceSchema> {
     let store = &dataset.store;
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = fragments.iter().find(|f| !seen.insert(f.id)) {
+        return Err(Error::InvalidInput(format!(
+            "fragment {} is listed twice in the merge",
+            twice.id
+        )));
+    }
     let mut added: Option<(u64, Vec<LanceField>)> = None;
     for fragment in fragments {
         let label = fragment.id.to_string();

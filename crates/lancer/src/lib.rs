@@ -51,6 +51,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod conform;
 mod dataset;
 mod deletion;
 mod error;
@@ -60,6 +61,7 @@ mod scan;
 mod validate;
 mod write;
 
+pub use conform::{check_conformable, conform_batch, storable_schema};
 pub use dataset::{CommitParams, Dataset, OpenParams, VersionInfo};
 pub use error::{Error, Result};
 pub use fragment::DatasetFragment;

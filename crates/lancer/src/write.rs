@@ -9,9 +9,10 @@ use lancer_commit::{DatasetStore, StoreOptions};
 use lancer_file::{FileVersion, FileWriter, FileWriterOptions, LanceSchema};
 use lancer_table::naming::{DATA_DIR, new_data_file_name};
 use lancer_table::{DataFile, Fragment, Manifest};
-use object_store::ObjectStore;
 use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
 
+use crate::conform::{check_conformable, conform_batch, storable_schema};
 use crate::error::{Error, Result};
 
 /// How workers write fragments.
@@ -168,6 +169,11 @@ pub async fn write_fragments(
     let dataset = DatasetStore::open(uri, &params.storage_options)?;
     let (store, root) = (dataset.object_store().clone(), dataset.root().clone());
     let input = reader.schema();
+    if input.fields().is_empty() {
+        return Err(Error::InvalidInput(
+            "the input has no columns (its rows would hold nothing)".into(),
+        ));
+    }
     let target = match dataset.latest_manifest().await? {
         Some(manifest) if params.new_schema => {
             let version = check_writable(&manifest)?;
@@ -176,7 +182,7 @@ pub async fn write_fragments(
         Some(manifest) => {
             let version = check_writable(&manifest)?;
             let arrow = manifest.schema.to_arrow_ref()?;
-            check_compatible(&input, &arrow)?;
+            check_conformable(&input, &arrow)?;
             Target {
                 store,
                 root,
@@ -195,11 +201,30 @@ pub async fn write_fragments(
         None => new_target(store, root, uri, &input, params.data_storage_version)?,
     };
     let mut files = FileRoller::new(&target, params);
-    for batch in reader {
-        let batch = align(batch?, &target.arrow)?;
-        files.write(&batch).await?;
+    let written = async {
+        let mut seen = 0usize;
+        for batch in reader {
+            let batch = batch?;
+            let rows = batch.num_rows();
+            let conformed = conform_batch(&batch, &target.arrow).map_err(|e| match e {
+                // Where in the input: a batch's row numbers start at 0.
+                Error::InvalidInput(message) => Error::InvalidInput(format!(
+                    "{message} (in input rows {seen}..{})",
+                    seen + rows
+                )),
+                other => other,
+            })?;
+            files.write(&conformed).await?;
+            seen += rows;
+        }
+        Ok(())
     }
-    files.finish().await
+    .await;
+    match written {
+        Ok(()) => files.finish().await,
+        // Nothing references the files yet: a failed write leaves none behind.
+        Err(e) => Err(files.abandon(e).await),
+    }
 }
 
 /// Writing for a dataset whose schema will be the input's.
@@ -218,7 +243,7 @@ fn new_target(
             "lancer writes data storage versions 2.0, 2.1 and 2.2, not {version}"
         )));
     }
-    let schema = LanceSchema::from_arrow(input)?;
+    let schema = LanceSchema::from_arrow(&storable_schema(input)?)?;
     let arrow = schema.to_arrow_ref()?;
     Ok(Target {
         store,
@@ -228,60 +253,6 @@ fn new_target(
         arrow,
         version,
     })
-}
-
-/// Checks that the input's columns are the dataset's (by name and type).
-fn check_compatible(input: &Schema, dataset: &Schema) -> Result<()> {
-    for field in dataset.fields() {
-        match input.field_with_name(field.name()) {
-            Ok(given) if given.data_type() == field.data_type() => {}
-            Ok(given) => {
-                return Err(Error::InvalidInput(format!(
-                    "column `{}` has type {} in the input, {} in the dataset",
-                    field.name(),
-                    given.data_type(),
-                    field.data_type()
-                )));
-            }
-            Err(_) => {
-                return Err(Error::InvalidInput(format!(
-                    "the input has no column `{}`, which the dataset has",
-                    field.name()
-                )));
-            }
-        }
-    }
-    if let Some(extra) = input
-        .fields()
-        .iter()
-        .find(|f| dataset.field_with_name(f.name()).is_err())
-    {
-        return Err(Error::InvalidInput(format!(
-            "the input has a column `{}` the dataset does not have (add columns with merge_columns)",
-            extra.name()
-        )));
-    }
-    Ok(())
-}
-
-/// The batch with its columns in the target's order and the target's schema.
-fn align(batch: RecordBatch, target: &SchemaRef) -> Result<RecordBatch> {
-    if batch.schema().fields() == target.fields() {
-        return Ok(RecordBatch::try_new(
-            target.clone(),
-            batch.columns().to_vec(),
-        )?);
-    }
-    let columns = target
-        .fields()
-        .iter()
-        .map(|field| {
-            batch.column_by_name(field.name()).cloned().ok_or_else(|| {
-                Error::InvalidInput(format!("a batch has no column `{}`", field.name()))
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(RecordBatch::try_new(target.clone(), columns)?)
 }
 
 /// A writer for the new data file `data/<name>` of the dataset at `root`: straight to disk
@@ -368,6 +339,38 @@ impl<'a> FileRoller<'a> {
         let file = DataFile::new(name, fields, columns, written.version, written.size_bytes);
         self.fragments.push(Fragment::new(file, written.num_rows));
         Ok(())
+    }
+
+    /// Removes every file written so far after `error`, which is returned (with the files
+    /// that could not be removed: orphans for cleanup to find).
+    pub(crate) async fn abandon(mut self, error: Error) -> Error {
+        let mut left = Vec::new();
+        if let Some((writer, name)) = self.current.take()
+            && writer.abort().await.is_err()
+        {
+            left.push(name);
+        }
+        for fragment in std::mem::take(&mut self.fragments) {
+            for file in fragment.files {
+                let path = self
+                    .target
+                    .root
+                    .clone()
+                    .join(DATA_DIR)
+                    .join(file.path.as_str());
+                match self.target.store.delete(&path).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                    Err(_) => left.push(file.path),
+                }
+            }
+        }
+        if left.is_empty() {
+            error
+        } else {
+            Error::InvalidInput(format!(
+                "{error}; the data files {left:?} it wrote could not be removed"
+            ))
+        }
     }
 
     pub(crate) async fn finish(mut self) -> Result<Vec<Fragment>> {

@@ -1,6 +1,7 @@
 //! `lancer write-fragments`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, SchemaRef};
@@ -83,13 +84,16 @@ pub async fn run(args: Args, context: &Context) -> Result<(), CliError> {
     for path in &args.inputs {
         readers.push((path.clone(), open_input(path, args.format)?));
     }
-    let schema = readers[0].1.schema();
+    // Inputs may come from different writers (Parquet's `element` lists, Arrow's `item`,
+    // view types): each must fit the first, and every batch is brought to the dataset's
+    // schema by `write_fragments`.
+    let schema = Arc::new(lancer::storable_schema(&readers[0].1.schema())?);
     for (path, reader) in &readers[1..] {
-        if reader.schema().fields() != schema.fields() {
+        if let Err(e) = lancer::check_conformable(&reader.schema(), &schema) {
             return Err(CliError::input(
                 path,
                 format!(
-                    "has columns {} but {} has {}",
+                    "has columns {} that do not fit those of {} ({}): {e}",
                     describe(&reader.schema()),
                     args.inputs[0].display(),
                     describe(&schema)

@@ -339,6 +339,14 @@ impl LanceSchema {
             }
         }
         check_names("the schema", &self.fields)?;
+        // A dot in a top-level name reads as a path into a struct: pylance refuses to write
+        // such a column and cannot read a dataset that has one.
+        if let Some(dotted) = self.fields.iter().find(|f| f.name.contains('.')) {
+            return Err(Error::Schema(format!(
+                "column `{}` has a `.` in its name, which Lance readers take for a path into a struct; rename it",
+                dotted.name
+            )));
+        }
         for field in self.walk() {
             if field.logical_type == "struct" {
                 check_names(&format!("struct `{}`", field.name), &field.children)?;
@@ -453,6 +461,27 @@ fn check_names(owner: &str, fields: &[LanceField]) -> Result<()> {
 mod tests {
     use super::*;
     use arrow_schema::Fields;
+
+    #[test]
+    fn dotted_top_level_names_are_refused() {
+        let dotted = Schema::new(vec![Field::new("a.b", DataType::Int32, true)]);
+        let message = LanceSchema::from_arrow(&dotted)
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("`a.b` has a `.`"), "{message}");
+        // Inside a struct a dot is only a character.
+        let nested = Schema::new(vec![Field::new(
+            "s",
+            DataType::Struct(Fields::from(vec![Field::new("a.b", DataType::Int32, true)])),
+            true,
+        )]);
+        LanceSchema::from_arrow(&nested)
+            .unwrap()
+            .validate()
+            .unwrap();
+    }
 
     fn nested() -> Schema {
         Schema::new(vec![

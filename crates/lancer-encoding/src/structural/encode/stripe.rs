@@ -217,6 +217,7 @@ impl Stripes {
                                 def[i] = null_code;
                                 if list_below {
                                     pos[i] = GONE;
+                                    self.mark_pushed_down(node)?;
                                 }
                             }
                         }
@@ -309,6 +310,19 @@ impl Stripes {
         }
         self.items += array.len();
         self.values.push(array.clone());
+        Ok(())
+    }
+
+    /// A null struct is null in every list below it too (pylance pushes a struct's nulls
+    /// down to its children): those lists' layers say they may be null even when no item
+    /// stops at them, or pylance's reader miscounts the struct's nulls.
+    fn mark_pushed_down(&mut self, node: usize) -> Result<()> {
+        for below in node + 1..self.path.nodes() {
+            if self.path.is_list(below) && self.path.nullable[below] {
+                let code = self.path.null_code(below);
+                self.used[code as usize] = true;
+            }
+        }
         Ok(())
     }
 
