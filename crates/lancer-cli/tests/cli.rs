@@ -330,10 +330,10 @@ fn bad_inputs_give_clear_messages_and_change_nothing() {
     );
     fails(
         &[&"show", &dir.path().join("nothing_here")],
-        1,
+        6,
         "is not a Lance dataset",
     );
-    fails(&[&"scan", &dir.path()], 1, "is not a Lance dataset");
+    fails(&[&"scan", &dir.path()], 6, "is not a Lance dataset");
     fails(
         &[
             &"commit",
@@ -558,7 +558,7 @@ fn secrets_never_appear_in_output() {
         .env("AZURE_STORAGE_SAS_TOKEN", secret)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(6), "not found");
     let all = format!("{}{}", stdout(&output), stderr(&output));
     assert!(all.contains("is not a Lance dataset"), "{all}");
     assert!(!all.contains(secret), "a secret leaked: {all}");

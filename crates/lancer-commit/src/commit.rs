@@ -5,7 +5,7 @@
 //!            ▼                                                              │
 //!   find latest version L ──► for v in read_version+1 ..= L:                │
 //!            │                  transaction of v is mine?  ─► done (v)      │
-//!            │                  conflict matrix: Retry     ─► Rebuild       │
+//!            │                  conflict matrix: Rebuild   ─► Rebuild       │
 //!            │                                   Conflict  ─► Conflict      │
 //!            ▼                                                              │
 //!   write _transactions/{read_version}-{uuid}.txn (first attempt)           │
@@ -281,7 +281,7 @@ impl DatasetStore {
                     }
                     match conflict::check(&transaction.operation, &theirs.operation, version) {
                         Verdict::Compatible => {}
-                        Verdict::Retry(reason) => {
+                        Verdict::Rebuild(reason) => {
                             return Err(CommitError::Rebuild {
                                 mine: transaction.operation.kind(),
                                 theirs: theirs.operation.kind(),

@@ -114,6 +114,38 @@ fn unknown_option(store: &str, key: &str) -> CommitError {
     }
 }
 
+/// Lance's options for the HTTP client's retries, which every cloud store takes:
+/// `client_max_retries` (default 10) and `client_retry_timeout` (seconds, default 180).
+/// Returns the retry settings and the remaining options.
+#[allow(dead_code)]
+fn retry_options(
+    options: &StoreOptions,
+) -> Result<(Option<object_store::RetryConfig>, Vec<(&str, &str)>)> {
+    let mut retry: Option<object_store::RetryConfig> = None;
+    let mut rest = Vec::new();
+    for (key, value) in options.iter() {
+        let number = |what: &str| {
+            value.trim().parse::<u64>().map_err(|_| {
+                CommitError::InvalidUri(format!(
+                    "storage option `{key}` must be a whole number of {what}"
+                ))
+            })
+        };
+        match key.to_ascii_lowercase().as_str() {
+            "client_max_retries" => {
+                let retries = usize::try_from(number("retries")?).unwrap_or(usize::MAX);
+                retry.get_or_insert_with(Default::default).max_retries = retries;
+            }
+            "client_retry_timeout" => {
+                retry.get_or_insert_with(Default::default).retry_timeout =
+                    std::time::Duration::from_secs(number("seconds")?);
+            }
+            _ => rest.push((key, value)),
+        }
+    }
+    Ok((retry, rest))
+}
+
 /// Builders for the cloud stores: environment first (AWS_*, AZURE_*, GOOGLE_*), then the
 /// URL, then the options given.
 mod cloud {
@@ -134,7 +166,11 @@ mod cloud {
     ) -> Result<(Arc<dyn ObjectStore>, Path)> {
         use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
         let mut builder = AmazonS3Builder::from_env().with_url(url.as_str());
-        for (key, value) in options.iter() {
+        let (retry, rest) = retry_options(options)?;
+        if let Some(retry) = retry {
+            builder = builder.with_retry(retry);
+        }
+        for (key, value) in rest {
             let parsed: AmazonS3ConfigKey = key
                 .to_ascii_lowercase()
                 .parse()
@@ -156,7 +192,11 @@ mod cloud {
     ) -> Result<(Arc<dyn ObjectStore>, Path)> {
         use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
         let mut builder = MicrosoftAzureBuilder::from_env().with_url(url.as_str());
-        for (key, value) in options.iter() {
+        let (retry, rest) = retry_options(options)?;
+        if let Some(retry) = retry {
+            builder = builder.with_retry(retry);
+        }
+        for (key, value) in rest {
             let parsed: AzureConfigKey = key
                 .to_ascii_lowercase()
                 .parse()
@@ -178,7 +218,11 @@ mod cloud {
     ) -> Result<(Arc<dyn ObjectStore>, Path)> {
         use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
         let mut builder = GoogleCloudStorageBuilder::from_env().with_url(url.as_str());
-        for (key, value) in options.iter() {
+        let (retry, rest) = retry_options(options)?;
+        if let Some(retry) = retry {
+            builder = builder.with_retry(retry);
+        }
+        for (key, value) in rest {
             let parsed: GoogleConfigKey = key
                 .to_ascii_lowercase()
                 .parse()

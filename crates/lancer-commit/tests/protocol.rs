@@ -387,7 +387,7 @@ fn every_matrix_row_through_the_real_protocol() {
                     schema: schema(),
                     config_upsert: Default::default(),
                 }),
-                "retry",
+                "rebuild",
             ),
             (
                 "Merge",
@@ -449,7 +449,7 @@ fn every_matrix_row_through_the_real_protocol() {
                     }],
                 }),
                 Box::new(|m, _| deleting(m, 0)),
-                "retry",
+                "rebuild",
             ),
             (
                 "Restore",
@@ -471,7 +471,7 @@ fn every_matrix_row_through_the_real_protocol() {
                     schema: m.schema.clone(),
                 }),
                 Box::new(|_, f| Operation::Append { fragments: f }),
-                "retry",
+                "rebuild",
             ),
             (
                 "UpdateConfig",
@@ -483,7 +483,7 @@ fn every_matrix_row_through_the_real_protocol() {
                 "UpdateConfig",
                 Box::new(|_, _| config("a")),
                 Box::new(|_, _| config("a")),
-                "retry",
+                "rebuild",
             ),
             (
                 "ReserveFragments",
@@ -499,7 +499,7 @@ fn every_matrix_row_through_the_real_protocol() {
                     schema: schema(),
                     config_upsert: Default::default(),
                 }),
-                "retry",
+                "rebuild",
             ),
         ];
         for (name, mine, theirs, expect) in rows {
@@ -513,7 +513,7 @@ fn every_matrix_row_through_the_real_protocol() {
             let outcome = race(&dataset, theirs_op, mine(&v2, f2)).await;
             let got = match &outcome {
                 Ok(_) => "ok",
-                Err(CommitError::Rebuild { .. }) => "retry",
+                Err(CommitError::Rebuild { .. }) => "rebuild",
                 Err(CommitError::Conflict { .. }) => "conflict",
                 Err(other) => panic!("{name} after {theirs_name}: {other}"),
             };

@@ -9,7 +9,8 @@ use arrow_schema::{ArrowError, Schema, SchemaRef};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use lancer::{
-    CommitParams, Dataset, DatasetFragment, Error, Fragment, OpenParams, Operation, Scanner,
+    CommitParams, Dataset, DatasetFragment, Error, ErrorKind, Fragment, OpenParams, Operation,
+    Scanner,
 };
 use pyo3::prelude::*;
 
@@ -77,7 +78,8 @@ pub(crate) fn commit(
     storage_options: PyStorageOptions,
     max_retries: Option<u32>,
 ) -> PyResultOf<NativeDataset> {
-    let schema = schema_arg(schema).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let schema =
+        schema_arg(schema).map_err(|e| Error::new(ErrorKind::InvalidInput, e.to_string()))?;
     let fragments = fragments
         .iter()
         .map(|json| Fragment::from_json(json))
@@ -101,13 +103,14 @@ pub(crate) fn commit(
         let read_version = match read_version {
             Some(version) => version,
             None if kind == "merge" => {
-                return Err(Error::InvalidInput(
-                    "a Merge must give the read_version its fragments were made from".into(),
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    "a Merge must give the read_version its fragments were made from",
                 ));
             }
             None => match open(None).await {
                 Ok(dataset) => dataset.version(),
-                Err(Error::NotFound(_)) => 0,
+                Err(e) if e.kind() == ErrorKind::NotFound => 0,
                 Err(other) => return Err(other),
             },
         };
@@ -131,12 +134,16 @@ pub(crate) fn commit(
                 Operation::merge(fragments, schema, previous.schema())
             }
             ("overwrite", SchemaArg::Missing) => {
-                return Err(Error::InvalidInput(
-                    "an Overwrite needs the new schema".into(),
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    "an Overwrite needs the new schema",
                 ));
             }
             (other, _) => {
-                return Err(Error::InvalidInput(format!("unknown operation `{other}`")));
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("unknown operation `{other}`"),
+                ));
             }
         };
         Dataset::commit(&uri, operation, read_version, &params).await
@@ -169,11 +176,14 @@ async fn merge_schema_for(
             .zip(arrow.fields())
             .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
     if !same {
-        return Err(Error::InvalidInput(format!(
-            "the Merge schema is [{}] but the dataset and the new files hold [{}]",
-            describe(arrow),
-            describe(&have)
-        )));
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "the Merge schema is [{}] but the dataset and the new files hold [{}]",
+                describe(arrow),
+                describe(&have)
+            ),
+        ));
     }
     Ok(merged)
 }

@@ -6,8 +6,6 @@
 
 use arrow_pyarrow::PyArrowType;
 use arrow_schema::Schema;
-use lancer_file::proto;
-use prost::Message;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -58,18 +56,15 @@ impl LanceSchema {
 
     /// The Lance schema protobuf, for pickling.
     fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.0.to_proto().encode_to_vec())
+        PyBytes::new(py, &self.0.to_bytes())
     }
 
     /// Reads what `to_bytes` wrote (checked: a pickle may come from anywhere).
     #[staticmethod]
     fn from_bytes(data: &[u8]) -> PyResult<LanceSchema> {
-        let message = proto::Schema::decode(data)
-            .map_err(|e| PyValueError::new_err(format!("not a Lance schema: {e}")))?;
-        let schema = lancer::LanceSchema::from_proto(&message.fields, message.metadata)
-            .and_then(|schema| schema.validate().map(|()| schema))
-            .map_err(|e| PyValueError::new_err(format!("not a valid Lance schema: {e}")))?;
-        Ok(LanceSchema(schema))
+        lancer::LanceSchema::from_bytes(data)
+            .map(LanceSchema)
+            .map_err(|e| PyValueError::new_err(format!("not a valid Lance schema: {e}")))
     }
 
     fn __reduce__<'py>(

@@ -15,7 +15,7 @@ pub enum Verdict {
     Compatible,
     /// My transaction must be rebuilt from the newer version (e.g. a Merge after an Append:
     /// its fragment list is stale), then committed again.
-    Retry(String),
+    Rebuild(String),
     /// The two changes cannot both happen (e.g. an Append after an Overwrite): the caller
     /// must redo the work from the newer version.
     Conflict(String),
@@ -27,21 +27,21 @@ pub enum Rule {
     /// Always compatible.
     Ok,
     /// Always retry.
-    Retry,
+    Rebuild,
     /// Always a conflict.
     Incompatible,
-    /// Retry if both touch a common fragment, else compatible.
+    /// Rebuild if both touch a common fragment, else compatible.
     RetryIfSameFragments,
     /// Compatible if the Merge preserves nullability (appended fragments then read the new
     /// columns as null), else retry.
     OkIfMergePreservesNullability,
-    /// Retry if both change a common configuration key, else compatible.
+    /// Rebuild if both change a common configuration key, else compatible.
     RetryIfSameKeys,
 }
 
 use OperationKind as K;
 use Rule::{
-    Incompatible as X, Ok as O, OkIfMergePreservesNullability as PN, Retry as R,
+    Incompatible as X, Ok as O, OkIfMergePreservesNullability as PN, Rebuild as R,
     RetryIfSameFragments as F, RetryIfSameKeys as KEYS,
 };
 
@@ -114,7 +114,7 @@ pub fn check(mine: &Operation, theirs: &Operation, version: u64) -> Verdict {
     };
     match rule {
         Rule::Ok => Verdict::Compatible,
-        Rule::Retry => Verdict::Retry(describe("must be rebuilt on top of")),
+        Rule::Rebuild => Verdict::Rebuild(describe("must be rebuilt on top of")),
         Rule::Incompatible => Verdict::Conflict(describe("cannot be combined with")),
         Rule::RetryIfSameFragments => {
             let theirs_touched = theirs.touched_fragments();
@@ -126,7 +126,7 @@ pub fn check(mine: &Operation, theirs: &Operation, version: u64) -> Verdict {
             if common.is_empty() {
                 Verdict::Compatible
             } else {
-                Verdict::Retry(describe(&format!(
+                Verdict::Rebuild(describe(&format!(
                     "changes fragments {common:?} also changed by"
                 )))
             }
@@ -136,7 +136,7 @@ pub fn check(mine: &Operation, theirs: &Operation, version: u64) -> Verdict {
                 preserves_nullability: true,
                 ..
             } => Verdict::Compatible,
-            _ => Verdict::Retry(describe(
+            _ => Verdict::Rebuild(describe(
                 "must be rebuilt (new columns may be non-nullable) on top of",
             )),
         },
@@ -150,7 +150,7 @@ pub fn check(mine: &Operation, theirs: &Operation, version: u64) -> Verdict {
             if common.is_empty() {
                 Verdict::Compatible
             } else {
-                Verdict::Retry(describe(&format!("sets keys {common:?} also set by")))
+                Verdict::Rebuild(describe(&format!("sets keys {common:?} also set by")))
             }
         }
     }

@@ -22,7 +22,7 @@ fn append_after_overwrite() {
 #[test]
 fn append_after_merge() {
     // measured
-    cell("Append", "Merge", Expect::Retry);
+    cell("Append", "Merge", Expect::Rebuild);
 }
 
 #[test]
@@ -64,7 +64,7 @@ fn append_after_restore() {
 #[test]
 fn append_after_project() {
     // measured
-    cell("Append", "Project", Expect::Retry);
+    cell("Append", "Project", Expect::Rebuild);
 }
 
 #[test]
@@ -148,7 +148,7 @@ fn overwrite_after_append() {
 #[test]
 fn overwrite_after_overwrite() {
     // measured
-    cell("Overwrite", "Overwrite", Expect::Retry);
+    cell("Overwrite", "Overwrite", Expect::Rebuild);
 }
 
 #[test]
@@ -274,7 +274,7 @@ fn overwrite_after_unknown() {
 #[test]
 fn merge_after_append() {
     // measured
-    cell("Merge", "Append", Expect::Retry);
+    cell("Merge", "Append", Expect::Rebuild);
 }
 
 #[test]
@@ -286,37 +286,37 @@ fn merge_after_overwrite() {
 #[test]
 fn merge_after_merge() {
     // measured
-    cell("Merge", "Merge", Expect::Retry);
+    cell("Merge", "Merge", Expect::Rebuild);
 }
 
 #[test]
 fn merge_after_merge_p_n() {
     // measured
-    cell("Merge", "MergePN", Expect::Retry);
+    cell("Merge", "MergePN", Expect::Rebuild);
 }
 
 #[test]
 fn merge_after_delete() {
     // measured
-    cell("Merge", "Delete", Expect::Retry);
+    cell("Merge", "Delete", Expect::Rebuild);
 }
 
 #[test]
 fn merge_after_delete_same() {
     // rule
-    cell("Merge", "DeleteSame", Expect::Retry);
+    cell("Merge", "DeleteSame", Expect::Rebuild);
 }
 
 #[test]
 fn merge_after_rewrite() {
     // measured
-    cell("Merge", "Rewrite", Expect::Retry);
+    cell("Merge", "Rewrite", Expect::Rebuild);
 }
 
 #[test]
 fn merge_after_rewrite_same() {
     // rule
-    cell("Merge", "RewriteSame", Expect::Retry);
+    cell("Merge", "RewriteSame", Expect::Rebuild);
 }
 
 #[test]
@@ -358,31 +358,31 @@ fn merge_after_create_index() {
 #[test]
 fn merge_after_update() {
     // rule
-    cell("Merge", "Update", Expect::Retry);
+    cell("Merge", "Update", Expect::Rebuild);
 }
 
 #[test]
 fn merge_after_update_same() {
     // rule
-    cell("Merge", "UpdateSame", Expect::Retry);
+    cell("Merge", "UpdateSame", Expect::Rebuild);
 }
 
 #[test]
 fn merge_after_data_replacement() {
     // rule
-    cell("Merge", "DataReplacement", Expect::Retry);
+    cell("Merge", "DataReplacement", Expect::Rebuild);
 }
 
 #[test]
 fn merge_after_data_replacement_same() {
     // rule
-    cell("Merge", "DataReplacementSame", Expect::Retry);
+    cell("Merge", "DataReplacementSame", Expect::Rebuild);
 }
 
 #[test]
 fn merge_after_update_mem_wal_state() {
     // rule
-    cell("Merge", "UpdateMemWalState", Expect::Retry);
+    cell("Merge", "UpdateMemWalState", Expect::Rebuild);
 }
 
 #[test]
@@ -418,13 +418,13 @@ fn delete_after_overwrite() {
 #[test]
 fn delete_after_merge() {
     // measured
-    cell("Delete", "Merge", Expect::Retry);
+    cell("Delete", "Merge", Expect::Rebuild);
 }
 
 #[test]
 fn delete_after_merge_p_n() {
     // measured
-    cell("Delete", "MergePN", Expect::Retry);
+    cell("Delete", "MergePN", Expect::Rebuild);
 }
 
 #[test]
@@ -436,7 +436,7 @@ fn delete_after_delete() {
 #[test]
 fn delete_after_delete_same() {
     // measured
-    cell("Delete", "DeleteSame", Expect::Retry);
+    cell("Delete", "DeleteSame", Expect::Rebuild);
 }
 
 #[test]
@@ -448,7 +448,7 @@ fn delete_after_rewrite() {
 #[test]
 fn delete_after_rewrite_same() {
     // measured
-    cell("Delete", "RewriteSame", Expect::Retry);
+    cell("Delete", "RewriteSame", Expect::Rebuild);
 }
 
 #[test]
@@ -496,7 +496,7 @@ fn delete_after_update() {
 #[test]
 fn delete_after_update_same() {
     // rule
-    cell("Delete", "UpdateSame", Expect::Retry);
+    cell("Delete", "UpdateSame", Expect::Rebuild);
 }
 
 #[test]
@@ -508,7 +508,7 @@ fn delete_after_data_replacement() {
 #[test]
 fn delete_after_data_replacement_same() {
     // rule
-    cell("Delete", "DataReplacementSame", Expect::Retry);
+    cell("Delete", "DataReplacementSame", Expect::Rebuild);
 }
 
 #[test]
@@ -550,13 +550,13 @@ fn rewrite_after_overwrite() {
 #[test]
 fn rewrite_after_merge() {
     // measured
-    cell("Rewrite", "Merge", Expect::Retry);
+    cell("Rewrite", "Merge", Expect::Rebuild);
 }
 
 #[test]
 fn rewrite_after_merge_p_n() {
     // measured
-    cell("Rewrite", "MergePN", Expect::Retry);
+    cell("Rewrite", "MergePN", Expect::Rebuild);
 }
 
 #[test]
@@ -568,7 +568,7 @@ fn rewrite_after_delete() {
 #[test]
 fn rewrite_after_delete_same() {
     // measured
-    cell("Rewrite", "DeleteSame", Expect::Retry);
+    cell("Rewrite", "DeleteSame", Expect::Rebuild);
 }
 
 #[test]
@@ -580,7 +580,7 @@ fn rewrite_after_rewrite() {
 #[test]
 fn rewrite_after_rewrite_same() {
     // measured
-    cell("Rewrite", "RewriteSame", Expect::Retry);
+    cell("Rewrite", "RewriteSame", Expect::Rebuild);
 }
 
 #[test]
@@ -616,7 +616,7 @@ fn rewrite_after_reserve_fragments() {
 #[test]
 fn rewrite_after_create_index() {
     // rule
-    cell("Rewrite", "CreateIndex", Expect::Retry);
+    cell("Rewrite", "CreateIndex", Expect::Rebuild);
 }
 
 #[test]
@@ -628,7 +628,7 @@ fn rewrite_after_update() {
 #[test]
 fn rewrite_after_update_same() {
     // rule
-    cell("Rewrite", "UpdateSame", Expect::Retry);
+    cell("Rewrite", "UpdateSame", Expect::Rebuild);
 }
 
 #[test]
@@ -640,7 +640,7 @@ fn rewrite_after_data_replacement() {
 #[test]
 fn rewrite_after_data_replacement_same() {
     // rule
-    cell("Rewrite", "DataReplacementSame", Expect::Retry);
+    cell("Rewrite", "DataReplacementSame", Expect::Rebuild);
 }
 
 #[test]
@@ -778,7 +778,7 @@ fn restore_after_data_replacement_same() {
 #[test]
 fn restore_after_update_mem_wal_state() {
     // rule
-    cell("Restore", "UpdateMemWalState", Expect::Retry);
+    cell("Restore", "UpdateMemWalState", Expect::Rebuild);
 }
 
 #[test]
@@ -802,7 +802,7 @@ fn restore_after_unknown() {
 #[test]
 fn project_after_append() {
     // measured
-    cell("Project", "Append", Expect::Retry);
+    cell("Project", "Append", Expect::Rebuild);
 }
 
 #[test]
@@ -814,13 +814,13 @@ fn project_after_overwrite() {
 #[test]
 fn project_after_merge() {
     // measured
-    cell("Project", "Merge", Expect::Retry);
+    cell("Project", "Merge", Expect::Rebuild);
 }
 
 #[test]
 fn project_after_merge_p_n() {
     // rule
-    cell("Project", "MergePN", Expect::Retry);
+    cell("Project", "MergePN", Expect::Rebuild);
 }
 
 #[test]
@@ -856,7 +856,7 @@ fn project_after_restore() {
 #[test]
 fn project_after_project() {
     // rule
-    cell("Project", "Project", Expect::Retry);
+    cell("Project", "Project", Expect::Rebuild);
 }
 
 #[test]
@@ -880,31 +880,31 @@ fn project_after_reserve_fragments() {
 #[test]
 fn project_after_create_index() {
     // rule
-    cell("Project", "CreateIndex", Expect::Retry);
+    cell("Project", "CreateIndex", Expect::Rebuild);
 }
 
 #[test]
 fn project_after_update() {
     // rule
-    cell("Project", "Update", Expect::Retry);
+    cell("Project", "Update", Expect::Rebuild);
 }
 
 #[test]
 fn project_after_update_same() {
     // rule
-    cell("Project", "UpdateSame", Expect::Retry);
+    cell("Project", "UpdateSame", Expect::Rebuild);
 }
 
 #[test]
 fn project_after_data_replacement() {
     // rule
-    cell("Project", "DataReplacement", Expect::Retry);
+    cell("Project", "DataReplacement", Expect::Rebuild);
 }
 
 #[test]
 fn project_after_data_replacement_same() {
     // rule
-    cell("Project", "DataReplacementSame", Expect::Retry);
+    cell("Project", "DataReplacementSame", Expect::Rebuild);
 }
 
 #[test]
@@ -1000,7 +1000,7 @@ fn update_config_after_update_config() {
 #[test]
 fn update_config_after_update_config_same() {
     // rule
-    cell("UpdateConfig", "UpdateConfigSame", Expect::Retry);
+    cell("UpdateConfig", "UpdateConfigSame", Expect::Rebuild);
 }
 
 #[test]
@@ -1072,7 +1072,7 @@ fn reserve_fragments_after_append() {
 #[test]
 fn reserve_fragments_after_overwrite() {
     // rule
-    cell("ReserveFragments", "Overwrite", Expect::Retry);
+    cell("ReserveFragments", "Overwrite", Expect::Rebuild);
 }
 
 #[test]
@@ -1114,7 +1114,7 @@ fn reserve_fragments_after_rewrite_same() {
 #[test]
 fn reserve_fragments_after_restore() {
     // rule
-    cell("ReserveFragments", "Restore", Expect::Retry);
+    cell("ReserveFragments", "Restore", Expect::Rebuild);
 }
 
 #[test]

@@ -43,7 +43,7 @@ fn storable_field(field: &FieldRef, path: &str) -> Result<FieldRef> {
     if let Some(name @ ("arrow.json" | "lance.json")) =
         field.metadata().get(EXTENSION_NAME).map(String::as_str)
     {
-        return Err(Error::Unsupported(format!(
+        return Err(Error::unsupported(format!(
             "column `{path}` has the Arrow extension type {name}, which pylance stores as its own JSON type; lancer does not write that yet: cast the column to a string type"
         )));
     }
@@ -79,7 +79,7 @@ fn storable_type(data_type: &DataType, path: &str) -> Result<DataType> {
 pub fn check_conformable(input: &Schema, target: &Schema) -> Result<()> {
     for field in target.fields() {
         let Ok(given) = input.field_with_name(field.name()) else {
-            return Err(Error::InvalidInput(format!(
+            return Err(Error::invalid_input(format!(
                 "the input has no column `{}`, which the dataset has",
                 field.name()
             )));
@@ -91,7 +91,7 @@ pub fn check_conformable(input: &Schema, target: &Schema) -> Result<()> {
         .iter()
         .find(|f| target.field_with_name(f.name()).is_err())
     {
-        return Err(Error::InvalidInput(format!(
+        return Err(Error::invalid_input(format!(
             "the input has a column `{}` the dataset does not have (add columns with merge_columns)",
             extra.name()
         )));
@@ -99,7 +99,7 @@ pub fn check_conformable(input: &Schema, target: &Schema) -> Result<()> {
     let mut names: Vec<&str> = input.fields().iter().map(|f| f.name().as_str()).collect();
     names.sort_unstable();
     if let Some(twice) = names.windows(2).find(|w| w[0] == w[1]) {
-        return Err(Error::InvalidInput(format!(
+        return Err(Error::invalid_input(format!(
             "the input has two columns named `{}`",
             twice[0]
         )));
@@ -126,7 +126,7 @@ fn check_type(from: &DataType, to: &DataType, path: &str) -> Result<()> {
             let mut names: Vec<&str> = a.iter().map(|f| f.name().as_str()).collect();
             names.sort_unstable();
             if let Some(twice) = names.windows(2).find(|w| w[0] == w[1]) {
-                return Err(Error::InvalidInput(format!(
+                return Err(Error::invalid_input(format!(
                     "column `{path}`: the input's struct has two fields named `{}`",
                     twice[0]
                 )));
@@ -139,7 +139,7 @@ fn check_type(from: &DataType, to: &DataType, path: &str) -> Result<()> {
                         &format!("{path}.{}", field.name()),
                     )?,
                     None => {
-                        return Err(Error::InvalidInput(format!(
+                        return Err(Error::invalid_input(format!(
                             "column `{path}`: the input's struct has no field `{}`, which the dataset's has",
                             field.name()
                         )));
@@ -147,7 +147,7 @@ fn check_type(from: &DataType, to: &DataType, path: &str) -> Result<()> {
                 }
             }
             match a.iter().find(|f| b.iter().all(|t| t.name() != f.name())) {
-                Some(extra) => Err(Error::InvalidInput(format!(
+                Some(extra) => Err(Error::invalid_input(format!(
                     "column `{path}`: the input's struct has a field `{}` the dataset's does not have",
                     extra.name()
                 ))),
@@ -223,7 +223,7 @@ fn mismatch(path: &str, from: &DataType, to: &DataType) -> Error {
         }
         _ => format!("cast the column to {to} before writing"),
     };
-    Error::InvalidInput(format!(
+    Error::invalid_input(format!(
         "column `{path}` has type {from} in the input, {to} in the dataset: {advice}"
     ))
 }
@@ -245,7 +245,7 @@ pub fn conform_batch(batch: &RecordBatch, target: &SchemaRef) -> Result<RecordBa
         .iter()
         .find(|f| target.field_with_name(f.name()).is_err())
     {
-        return Err(Error::InvalidInput(format!(
+        return Err(Error::invalid_input(format!(
             "a batch has a column `{}` the dataset does not have",
             extra.name()
         )));
@@ -255,7 +255,7 @@ pub fn conform_batch(batch: &RecordBatch, target: &SchemaRef) -> Result<RecordBa
         .iter()
         .map(|field| {
             let column = batch.column_by_name(field.name()).ok_or_else(|| {
-                Error::InvalidInput(format!("a batch has no column `{}`", field.name()))
+                Error::invalid_input(format!("a batch has no column `{}`", field.name()))
             })?;
             check_type(column.data_type(), field.data_type(), field.name())?;
             conform_array(column, field, None, field.name())
@@ -297,7 +297,7 @@ fn conform_array(
                 .count(),
         };
         if nulls > 0 {
-            return Err(Error::InvalidInput(format!(
+            return Err(Error::invalid_input(format!(
                 "column `{path}` holds {nulls} null value(s), but the dataset's field is not nullable"
             )));
         }
@@ -331,7 +331,7 @@ fn convert(
         (Utf8View | Utf8 | LargeUtf8, Utf8 | LargeUtf8)
         | (BinaryView | Binary | LargeBinary, Binary | LargeBinary) => {
             arrow_cast::cast(array, to).map_err(|e| {
-                Error::InvalidInput(format!(
+                Error::invalid_input(format!(
                     "column `{path}` does not fit type {to} (cast it to the large type, or write it to a dataset with one): {e}"
                 ))
             })
@@ -461,7 +461,7 @@ fn narrow_offsets(large: &GenericListArray<i64>, item: &FieldRef, path: &str) ->
         .map(|o| i32::try_from(*o))
         .collect::<std::result::Result<Vec<i32>, _>>()
         .map_err(|_| {
-            Error::InvalidInput(format!(
+            Error::invalid_input(format!(
                 "column `{path}` holds more list items than 32-bit offsets can address; write it to a dataset whose column is a large list"
             ))
         })?;
@@ -533,7 +533,7 @@ fn fixed<O: OffsetSizeTrait>(
     path: &str,
 ) -> Result<ArrayRef> {
     let width = usize::try_from(size).map_err(|_| {
-        Error::InvalidInput(format!(
+        Error::invalid_input(format!(
             "column `{path}`: negative fixed-size list size {size}"
         ))
     })?;
@@ -541,7 +541,7 @@ fn fixed<O: OffsetSizeTrait>(
     for row in 0..list.len() {
         let length = offsets[row + 1].as_usize() - offsets[row].as_usize();
         if list.is_valid(row) && length != width {
-            return Err(Error::InvalidInput(format!(
+            return Err(Error::invalid_input(format!(
                 "column `{path}` row {row} holds {length} values, but the dataset's vectors have {width}; fix the input or write it to another column"
             )));
         }

@@ -112,7 +112,7 @@ impl Dataset {
                     store.manifest(version).await?
                 }
                 Some(latest) => {
-                    return Err(Error::NotFound(format!(
+                    return Err(Error::not_found(format!(
                         "{uri} has versions 1 to {latest}, not {version}"
                     )));
                 }
@@ -170,7 +170,7 @@ impl Dataset {
     pub async fn checkout_version(&self, version: u64) -> Result<Dataset> {
         let latest = self.latest_version().await?;
         if version == 0 || version > latest {
-            return Err(Error::NotFound(format!(
+            return Err(Error::not_found(format!(
                 "{} has versions 1 to {latest}, not {version}",
                 self.uri
             )));
@@ -231,7 +231,7 @@ impl Dataset {
     /// Rows visible in this version (deleted rows excluded).
     pub fn count_rows(&self) -> Result<u64> {
         self.manifest.num_rows().ok_or_else(|| {
-            Error::Unsupported(
+            Error::unsupported(
                 "a fragment of this version does not record its row count".to_string(),
             )
         })
@@ -275,7 +275,7 @@ impl Dataset {
 }
 
 fn not_a_dataset(uri: &str) -> Error {
-    Error::NotFound(format!(
+    Error::not_found(format!(
         "{} is not a Lance dataset (no manifest in its _versions/ directory)",
         lancer_commit::store::redact(uri)
     ))

@@ -26,11 +26,7 @@ pub(crate) async fn deleted_rows(
         return Ok(HashSet::new());
     };
     let relative = deletion.path(fragment.id);
-    let problem = |why: String| Error::Validation {
-        fragment: fragment.id.to_string(),
-        file: relative.clone(),
-        message: why,
-    };
+    let problem = |why: String| Error::in_data_file(fragment.id.to_string(), relative.clone(), why);
     let path = store.path(&relative);
     let bytes = match store.object_store().get(&path).await {
         Ok(found) => found.bytes().await?,

@@ -56,10 +56,8 @@ impl DatasetFragment {
             if in_use.contains(file.path.as_str()) {
                 continue;
             }
-            lancer_table::check_relative_path(&file.path).map_err(|why| Error::Validation {
-                fragment: self.fragment.id.to_string(),
-                file: file.path.clone(),
-                message: why,
+            lancer_table::check_relative_path(&file.path).map_err(|why| {
+                Error::in_data_file(self.fragment.id.to_string(), file.path.clone(), why)
             })?;
             match self
                 .dataset
@@ -110,7 +108,7 @@ impl DatasetFragment {
                 let rows = batch.num_rows();
                 let computed = compute(batch)?;
                 if computed.num_rows() != rows {
-                    return Err(Error::InvalidInput(format!(
+                    return Err(Error::invalid_input(format!(
                         "the merge function returned {} rows for a batch of {rows}",
                         computed.num_rows()
                     )));
@@ -178,7 +176,7 @@ impl DatasetFragment {
                     .schema()
                     .field(name)
                     .ok_or_else(|| {
-                        Error::InvalidInput(format!("the dataset has no column `{name}`"))
+                        Error::invalid_input(format!("the dataset has no column `{name}`"))
                     })?
                     .to_arrow()
                     .map_err(Error::from)
@@ -221,7 +219,7 @@ impl DatasetFragment {
         let schema = crate::conform::storable_schema(&schema)?;
         let fields: Vec<_> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
         if fields.is_empty() {
-            return Err(Error::InvalidInput("the new columns have no fields".into()));
+            return Err(Error::invalid_input("the new columns have no fields"));
         }
         let dataset_schema = add_fields(&self.dataset.manifest, &fields)?;
         let new_ids: Vec<i32> = fields
@@ -256,12 +254,12 @@ impl DatasetFragment {
         let key_index = table
             .schema()
             .index_of(on)
-            .map_err(|_| Error::InvalidInput(format!("the table has no key column `{on}`")))?;
+            .map_err(|_| Error::invalid_input(format!("the table has no key column `{on}`")))?;
         let key_type = self
             .dataset
             .schema()
             .field(on)
-            .ok_or_else(|| Error::InvalidInput(format!("the dataset has no key column `{on}`")))?
+            .ok_or_else(|| Error::invalid_input(format!("the dataset has no key column `{on}`")))?
             .data_type()?;
         let key_field = arrow_schema::Field::new(on, key_type.clone(), true);
         let table_key = crate::conform::conform_column(table.column(key_index), &key_field)?;
@@ -273,7 +271,7 @@ impl DatasetFragment {
                 continue;
             }
             if index.insert(key.as_ref().to_vec(), row as u64).is_some() {
-                return Err(Error::InvalidInput(format!(
+                return Err(Error::invalid_input(format!(
                     "key column `{on}` has a value twice (row {row})"
                 )));
             }
@@ -322,13 +320,13 @@ impl NewColumns {
         if let Some(limit) = self.limit
             && self.writer.num_rows() + batch.num_rows() as u64 > limit
         {
-            return Err(Error::InvalidInput(format!(
+            return Err(Error::invalid_input(format!(
                 "more than {limit} rows of new columns were given for fragment {}, which has {limit}",
                 self.fragment_id
             )));
         }
         if batch.num_columns() != self.arrow.fields().len() {
-            return Err(Error::InvalidInput(format!(
+            return Err(Error::invalid_input(format!(
                 "a batch of new columns has {} columns, the first had {}",
                 batch.num_columns(),
                 self.arrow.fields().len()
@@ -344,7 +342,7 @@ impl NewColumns {
     async fn abandon(self, error: Error) -> Error {
         match self.writer.abort().await {
             Ok(()) => error,
-            Err(e) => Error::InvalidInput(format!(
+            Err(e) => Error::invalid_input(format!(
                 "{error}; the partial data file `{}` could not be removed: {e}",
                 self.name
             )),
@@ -357,7 +355,7 @@ impl NewColumns {
             && rows != expected
         {
             self.writer.abort().await?;
-            return Err(Error::InvalidInput(format!(
+            return Err(Error::invalid_input(format!(
                 "fragment {} has {expected} rows but {rows} rows of new columns were given",
                 fragment.id
             )));

@@ -17,18 +17,17 @@ async fn file_schema(
     index: usize,
 ) -> Result<LanceSchema> {
     let file = &fragment.files[index];
-    lancer_table::check_relative_path(&file.path).map_err(|why| Error::Validation {
-        fragment: label.to_string(),
-        file: file.path.clone(),
-        message: why,
-    })?;
+    lancer_table::check_relative_path(&file.path)
+        .map_err(|why| Error::in_data_file(label.to_string(), file.path.clone(), why))?;
     let path = store.path(&format!("{}/{}", lancer_table::naming::DATA_DIR, file.path));
     let reader = FileReader::open(store.object_store().clone(), &path)
         .await
-        .map_err(|e| Error::Validation {
-            fragment: label.to_string(),
-            file: file.path.clone(),
-            message: format!("cannot read its schema: {}", e.root()),
+        .map_err(|e| {
+            Error::in_data_file(
+                label.to_string(),
+                file.path.clone(),
+                format!("cannot read its schema: {}", e.root()),
+            )
         })?;
     Ok(reader.schema().clone())
 }
@@ -76,7 +75,7 @@ pub async fn schema_from_files(
         match &found {
             None => found = Some((label, schema)),
             Some((first, expected)) if signature(&expected.fields) != signature(&schema.fields) => {
-                return Err(Error::InvalidInput(format!(
+                return Err(Error::invalid_input(format!(
                     "the workers wrote different schemas: fragment {first} has [{}] but fragment {label} has [{}]",
                     describe(&expected.fields),
                     describe(&schema.fields)
@@ -87,7 +86,7 @@ pub async fn schema_from_files(
     }
     found
         .map(|(_, schema)| schema)
-        .ok_or_else(|| Error::InvalidInput("no fragments to take a schema from".into()))
+        .ok_or_else(|| Error::invalid_input("no fragments to take a schema from"))
 }
 
 /// The schema after a Merge of `fragments` into `dataset`: its schema plus the fields of the
@@ -97,7 +96,7 @@ pub async fn merged_schema(dataset: &Dataset, fragments: &[Fragment]) -> Result<
     let store = &dataset.store;
     let mut seen = std::collections::HashSet::new();
     if let Some(twice) = fragments.iter().find(|f| !seen.insert(f.id)) {
-        return Err(Error::InvalidInput(format!(
+        return Err(Error::invalid_input(format!(
             "fragment {} is listed twice in the merge",
             twice.id
         )));
@@ -106,7 +105,7 @@ pub async fn merged_schema(dataset: &Dataset, fragments: &[Fragment]) -> Result<
     for fragment in fragments {
         let label = fragment.id.to_string();
         let old = dataset.fragment_metadata(fragment.id).ok_or_else(|| {
-            Error::InvalidInput(format!(
+            Error::invalid_input(format!(
                 "fragment {} is not in version {}",
                 fragment.id,
                 dataset.version()
@@ -123,7 +122,7 @@ pub async fn merged_schema(dataset: &Dataset, fragments: &[Fragment]) -> Result<
         match &added {
             None => added = Some((fragment.id, fields)),
             Some((first, expected)) if signature(expected) != signature(&fields) => {
-                return Err(Error::InvalidInput(format!(
+                return Err(Error::invalid_input(format!(
                     "the merge workers added different columns: fragment {first} adds [{}] but fragment {} adds [{}]",
                     describe(expected),
                     fragment.id,
@@ -136,7 +135,7 @@ pub async fn merged_schema(dataset: &Dataset, fragments: &[Fragment]) -> Result<
     let mut schema = dataset.schema().clone();
     for field in added.map(|(_, fields)| fields).unwrap_or_default() {
         if schema.field_by_id(field.id).is_some() || schema.field(&field.name).is_some() {
-            return Err(Error::InvalidInput(format!(
+            return Err(Error::invalid_input(format!(
                 "the merge adds `{}` (id {}), which collides with an existing field",
                 field.name, field.id
             )));

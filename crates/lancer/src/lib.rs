@@ -63,7 +63,7 @@ mod write;
 
 pub use conform::{check_conformable, conform_batch, storable_schema};
 pub use dataset::{CommitParams, Dataset, OpenParams, VersionInfo};
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use fragment::DatasetFragment;
 pub use infer::{merged_schema, schema_from_files};
 pub use scan::Scanner;
@@ -71,7 +71,7 @@ pub use validate::{FileCheck, FileProblem};
 pub use write::{WriteParams, parse_data_storage_version, write_fragments};
 
 pub use lancer_commit::{CommitError, CommitOptions, StoreOptions};
-pub use lancer_file::{FileVersion, LanceSchema};
+pub use lancer_file::{FileVersion, LanceField, LanceSchema};
 pub use lancer_table::{
     DataFile, DeletionFile, Fragment, Operation, fragments_from_json, fragments_to_json,
 };

@@ -86,7 +86,7 @@ impl Scanner {
             Some(ids) => {
                 for id in ids {
                     if self.dataset.fragment_metadata(*id).is_none() {
-                        return Err(Error::NotFound(format!(
+                        return Err(Error::not_found(format!(
                             "version {} has no fragment {id}",
                             self.dataset.version()
                         )));
@@ -167,7 +167,7 @@ fn projected_schema(
             .iter()
             .map(|name| {
                 schema.field(name).cloned().ok_or_else(|| {
-                    Error::InvalidInput(format!("the dataset has no column `{name}`"))
+                    Error::invalid_input(format!("the dataset has no column `{name}`"))
                 })
             })
             .collect::<Result<_>>()?,
@@ -226,14 +226,14 @@ pub(crate) fn fragment_stream(
             // holding more rows shows only the first ones, one holding fewer is an error.
             if let Some(rows) = fragment.physical_rows {
                 if rows > reader.num_rows() {
-                    return Err(Error::Validation {
-                        fragment: fragment.id.to_string(),
-                        file: file.path.clone(),
-                        message: format!(
+                    return Err(Error::in_data_file(
+                        fragment.id.to_string(),
+                        file.path.clone(),
+                        format!(
                             "the manifest says {rows} rows, the data file has {}",
                             reader.num_rows()
                         ),
-                    });
+                    ));
                 }
                 if rows < reader.num_rows() {
                     options = options.with_rows(0..rows);
@@ -280,15 +280,15 @@ impl Assembly {
                 match stream.next().await.transpose()? {
                     None => {
                         if rows.is_some() {
-                            return Err(Error::Unsupported(
-                                "the files of a fragment hold different numbers of rows".into(),
+                            return Err(Error::unsupported(
+                                "the files of a fragment hold different numbers of rows",
                             ));
                         }
                     }
                     Some(batch) => {
                         if rows.is_some_and(|r| r != batch.num_rows()) {
-                            return Err(Error::Unsupported(
-                                "the files of a fragment hold different numbers of rows".into(),
+                            return Err(Error::unsupported(
+                                "the files of a fragment hold different numbers of rows",
                             ));
                         }
                         rows = Some(batch.num_rows());

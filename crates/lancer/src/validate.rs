@@ -14,11 +14,7 @@ use crate::deletion::deleted_rows;
 use crate::error::{Error, Result};
 
 fn problem(fragment: &str, file: &DataFile, message: impl Into<String>) -> Error {
-    Error::Validation {
-        fragment: fragment.to_string(),
-        file: file.path.clone(),
-        message: message.into(),
-    }
+    Error::in_data_file(fragment.to_string(), file.path.clone(), message.into())
 }
 
 /// Validates the fragments `transaction` adds (filling unknown row counts and sizes).
@@ -176,11 +172,7 @@ impl Inside {
     fn check(&self, label: &str, relative: &str, shown: &str) -> Result<()> {
         let Some(root) = &self.0 else { return Ok(()) };
         let path = root.join(relative);
-        let outside = |why: String| Error::Validation {
-            fragment: label.to_string(),
-            file: shown.to_string(),
-            message: why,
-        };
+        let outside = |why: String| Error::in_data_file(label.to_string(), shown.to_string(), why);
         match std::fs::symlink_metadata(&path) {
             Ok(meta) if meta.is_symlink() => {}
             Ok(meta) if meta.is_file() => {}
@@ -286,18 +278,18 @@ async fn check_fragment(
     }
     fragment.physical_rows = rows;
     if complete && let Some(field) = fragment.first_missing_field(schema) {
-        return Err(Error::Validation {
-            fragment: label.to_string(),
-            file: fragment
+        return Err(Error::in_data_file(
+            label.to_string(),
+            fragment
                 .files
                 .first()
                 .map(|f| f.path.clone())
                 .unwrap_or_default(),
-            message: format!(
+            format!(
                 "no data file holds field `{}` (id {}); the fragment's files must cover the dataset schema",
                 field.name, field.id
             ),
-        });
+        ));
     }
     Ok(())
 }
@@ -469,7 +461,7 @@ pub(crate) async fn check_version(
             };
             match found {
                 Ok(()) => {}
-                Err(e @ Error::Validation { .. }) => check.problems.push(FileProblem {
+                Err(e) if e.data_file().is_some() => check.problems.push(FileProblem {
                     fragment: fragment.id,
                     file: relative,
                     message: reason(e),
@@ -483,8 +475,8 @@ pub(crate) async fn check_version(
 
 /// The message of a validation error without the fragment and file it names.
 fn reason(error: Error) -> String {
-    match error {
-        Error::Validation { message, .. } => message,
-        other => other.to_string(),
+    match error.data_file() {
+        Some(_) => error.message().to_string(),
+        None => error.to_string(),
     }
 }

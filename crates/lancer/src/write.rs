@@ -104,13 +104,13 @@ pub fn parse_data_storage_version(name: &str) -> Result<FileVersion> {
         "2.0" => Ok(FileVersion::V2_0),
         "2.1" => Ok(FileVersion::V2_1),
         "2.2" | "stable" => Ok(FileVersion::V2_2),
-        "legacy" | "0.1" => Err(Error::Unsupported(
-            "lancer does not write the legacy (v1) Lance file format".into(),
+        "legacy" | "0.1" => Err(Error::unsupported(
+            "lancer does not write the legacy (v1) Lance file format",
         )),
-        "next" | "2.3" => Err(Error::Unsupported(format!(
+        "next" | "2.3" => Err(Error::unsupported(format!(
             "data storage version `{name}` is unstable in pylance 14; lancer writes 2.0, 2.1 and 2.2"
         ))),
-        other => Err(Error::InvalidInput(format!(
+        other => Err(Error::invalid_input(format!(
             "unknown data storage version `{other}` (expected 2.0, 2.1, 2.2 or stable)"
         ))),
     }
@@ -138,7 +138,7 @@ pub(crate) fn check_writable(manifest: &Manifest) -> Result<FileVersion> {
     };
     match format.file_version() {
         Some(version @ (FileVersion::V2_0 | FileVersion::V2_1 | FileVersion::V2_2)) => Ok(version),
-        _ => Err(Error::Unsupported(format!(
+        _ => Err(Error::unsupported(format!(
             "the dataset stores its data as Lance file version {}, and lancer writes 2.0, 2.1 and \
              2.2 files (adding files of another version would mix versions, which pylance only \
              accepts behind a sticky feature flag)",
@@ -162,16 +162,16 @@ pub async fn write_fragments(
     if params.max_rows_per_file == 0 || params.max_bytes_per_file == 0 {
         // A limit of nothing cannot be met; silently writing one row per file instead
         // would make millions of fragments.
-        return Err(Error::InvalidInput(
-            "max_rows_per_file and max_bytes_per_file must be at least 1".into(),
+        return Err(Error::invalid_input(
+            "max_rows_per_file and max_bytes_per_file must be at least 1",
         ));
     }
     let dataset = DatasetStore::open(uri, &params.storage_options)?;
     let (store, root) = (dataset.object_store().clone(), dataset.root().clone());
     let input = reader.schema();
     if input.fields().is_empty() {
-        return Err(Error::InvalidInput(
-            "the input has no columns (its rows would hold nothing)".into(),
+        return Err(Error::invalid_input(
+            "the input has no columns (its rows would hold nothing)",
         ));
     }
     let target = match dataset.latest_manifest().await? {
@@ -193,7 +193,7 @@ pub async fn write_fragments(
             }
         }
         None if params.must_exist => {
-            return Err(Error::NotFound(format!(
+            return Err(Error::not_found(format!(
                 "{} is not a Lance dataset and must_exist was set",
                 lancer_commit::store::redact(uri)
             )));
@@ -206,14 +206,9 @@ pub async fn write_fragments(
         for batch in reader {
             let batch = batch?;
             let rows = batch.num_rows();
-            let conformed = conform_batch(&batch, &target.arrow).map_err(|e| match e {
-                // Where in the input: a batch's row numbers start at 0.
-                Error::InvalidInput(message) => Error::InvalidInput(format!(
-                    "{message} (in input rows {seen}..{})",
-                    seen + rows
-                )),
-                other => other,
-            })?;
+            // Where in the input: a batch's row numbers start at 0.
+            let conformed = conform_batch(&batch, &target.arrow)
+                .map_err(|e| e.note(format_args!("(in input rows {seen}..{})", seen + rows)))?;
             files.write(&conformed).await?;
             seen += rows;
         }
@@ -239,7 +234,7 @@ fn new_target(
         version,
         FileVersion::V2_0 | FileVersion::V2_1 | FileVersion::V2_2
     ) {
-        return Err(Error::Unsupported(format!(
+        return Err(Error::unsupported(format!(
             "lancer writes data storage versions 2.0, 2.1 and 2.2, not {version}"
         )));
     }
@@ -367,7 +362,7 @@ impl<'a> FileRoller<'a> {
         if left.is_empty() {
             error
         } else {
-            Error::InvalidInput(format!(
+            Error::invalid_input(format!(
                 "{error}; the data files {left:?} it wrote could not be removed"
             ))
         }

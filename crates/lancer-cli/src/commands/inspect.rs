@@ -181,7 +181,7 @@ pub async fn show(args: ShowArgs, context: &Context) -> Result<(), CliError> {
 }
 
 fn depth(schema: &lancer::LanceSchema, id: i32) -> usize {
-    fn find(fields: &[lancer_file::LanceField], id: i32, depth: usize) -> Option<usize> {
+    fn find(fields: &[lancer::LanceField], id: i32, depth: usize) -> Option<usize> {
         for field in fields {
             if field.id == id {
                 return Some(depth);

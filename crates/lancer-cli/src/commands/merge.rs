@@ -188,7 +188,10 @@ async fn exec(
         let _ = schema_tx.send(Ok(ipc.schema()));
         for batch in ipc {
             let item = batch.map_err(|e| {
-                lancer::Error::InvalidInput(format!("its output is not valid Arrow IPC: {e}"))
+                lancer::Error::new(
+                    lancer::ErrorKind::InvalidInput,
+                    format!("its output is not valid Arrow IPC: {e}"),
+                )
             });
             if to_merge.blocking_send(item).is_err() {
                 break;
@@ -198,8 +201,13 @@ async fn exec(
     let merging = async {
         let schema = match schema_rx.await {
             Ok(Ok(schema)) => schema,
-            Ok(Err(e)) => return Err(lancer::Error::InvalidInput(e)),
-            Err(_) => return Err(lancer::Error::InvalidInput("it produced no output".into())),
+            Ok(Err(e)) => return Err(lancer::Error::new(lancer::ErrorKind::InvalidInput, e)),
+            Err(_) => {
+                return Err(lancer::Error::new(
+                    lancer::ErrorKind::InvalidInput,
+                    "it produced no output",
+                ));
+            }
         };
         let batches = futures::stream::poll_fn(move |cx| from_reader.poll_recv(cx));
         fragment.merge_batches(schema, batches).await

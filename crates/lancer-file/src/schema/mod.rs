@@ -370,6 +370,22 @@ impl LanceSchema {
         }
     }
 
+    /// The schema as the bytes of its protobuf message (`lance.file.Schema`), as data files
+    /// embed it: a portable form for pickling or sending.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        prost::Message::encode_to_vec(&self.to_proto())
+    }
+
+    /// Reads what [`to_bytes`](Self::to_bytes) wrote, checked as any input from outside
+    /// ([`validate`](Self::validate)).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let message = <proto::Schema as prost::Message>::decode(bytes)
+            .map_err(|e| Error::Schema(format!("not a Lance schema: {e}")))?;
+        let schema = Self::from_proto(&message.fields, message.metadata)?;
+        schema.validate()?;
+        Ok(schema)
+    }
+
     /// Rebuilds the tree from flattened protobuf fields, refusing orphans, cycles and
     /// duplicate ids.
     pub fn from_proto(

@@ -19,8 +19,9 @@ class InvalidInputError(LancerError, ValueError):
     whose size, rows or schema differ from what a fragment claims."""
 
 
-class InvalidCommitError(InvalidInputError):
-    """The operation cannot apply to the dataset; nothing was committed."""
+# A commit the dataset refuses (bad fragments, a Merge missing fragments, ...) is invalid
+# input like any other; the older name stays for code that catches it.
+InvalidCommitError = InvalidInputError
 
 
 class CommitConflictError(LancerError):
@@ -42,6 +43,10 @@ class UnsupportedError(LancerError, NotImplementedError):
     """Something lancer does not do (yet); the message says what to do instead."""
 
 
+class CorruptDatasetError(LancerError, OSError):
+    """Stored bytes (a manifest, transaction, data or deletion file) cannot be decoded."""
+
+
 class StorageError(LancerError, OSError):
     """The object store or file system failed."""
 
@@ -55,5 +60,6 @@ __all__ = [
     "CommitRebuildError",
     "CommitRetriesExhaustedError",
     "UnsupportedError",
+    "CorruptDatasetError",
     "StorageError",
 ]

@@ -11,7 +11,7 @@ use lancer_table::{DataFile, Fragment, MapUpdate, Operation, OperationKind, Rewr
 #[derive(Debug)]
 pub enum Expect {
     Ok,
-    Retry,
+    Rebuild,
     Conflict,
 }
 
@@ -127,7 +127,7 @@ pub fn cell(mine: &str, theirs: &str, expect: Expect) {
     let verdict = check(&m, &t, 7);
     let message = match (&verdict, &expect) {
         (Verdict::Compatible, Expect::Ok) => return,
-        (Verdict::Retry(message), Expect::Retry)
+        (Verdict::Rebuild(message), Expect::Rebuild)
         | (Verdict::Conflict(message), Expect::Conflict) => message,
         _ => panic!("{mine} after {theirs}: expected {expect:?}, got {verdict:?}"),
     };
