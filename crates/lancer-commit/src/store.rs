@@ -114,13 +114,17 @@ fn unknown_option(store: &str, key: &str) -> CommitError {
     }
 }
 
+/// Options left for a store's own builder once the retry options are taken out.
+#[allow(dead_code)]
+type OtherOptions<'a> = Vec<(&'a str, &'a str)>;
+
 /// Lance's options for the HTTP client's retries, which every cloud store takes:
 /// `client_max_retries` (default 10) and `client_retry_timeout` (seconds, default 180).
 /// Returns the retry settings and the remaining options.
 #[allow(dead_code)]
 fn retry_options(
     options: &StoreOptions,
-) -> Result<(Option<object_store::RetryConfig>, Vec<(&str, &str)>)> {
+) -> Result<(Option<object_store::RetryConfig>, OtherOptions<'_>)> {
     let mut retry: Option<object_store::RetryConfig> = None;
     let mut rest = Vec::new();
     for (key, value) in options.iter() {
