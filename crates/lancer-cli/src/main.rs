@@ -56,14 +56,14 @@ enum Command {
     /// updated fragment as JSON for `lancer commit --operation merge`.
     MergeColumns(commands::merge::Args),
     /// Print rows of a dataset (a table, or a .parquet/.csv/.jsonl/.arrow file).
-    Scan(commands::inspect::ScanArgs),
+    Scan(commands::read::ScanArgs),
     /// Print a version's schema, rows, fragments, files and format.
-    Show(commands::inspect::ShowArgs),
+    Show(commands::read::ShowArgs),
     /// List the versions of a dataset.
-    Versions(commands::inspect::VersionsArgs),
+    Versions(commands::read::VersionsArgs),
     /// Check that every file a version references exists with the recorded size and a
     /// readable footer; exits non-zero if not.
-    Validate(commands::inspect::ValidateArgs),
+    Validate(commands::validate::ValidateArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -140,10 +140,10 @@ async fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::WriteFragments(args) => commands::write::run(args, context).await,
         Command::Commit(args) => commands::commit::run(args, context).await,
         Command::MergeColumns(args) => commands::merge::run(args, context).await,
-        Command::Scan(args) => commands::inspect::scan(args, context).await,
-        Command::Show(args) => commands::inspect::show(args, context).await,
-        Command::Versions(args) => commands::inspect::versions(args, context).await,
-        Command::Validate(args) => commands::inspect::validate(args, context).await,
+        Command::Scan(args) => commands::read::scan(args, context).await,
+        Command::Show(args) => commands::read::show(args, context).await,
+        Command::Versions(args) => commands::read::versions(args, context).await,
+        Command::Validate(args) => commands::validate::validate(args, context).await,
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "lancer", &mut std::io::stdout());
             Ok(())

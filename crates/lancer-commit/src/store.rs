@@ -115,13 +115,13 @@ fn unknown_option(store: &str, key: &str) -> CommitError {
 }
 
 /// Options left for a store's own builder once the retry options are taken out.
-#[allow(dead_code)]
+#[cfg(any(feature = "aws", feature = "azure", feature = "gcp"))]
 type OtherOptions<'a> = Vec<(&'a str, &'a str)>;
 
 /// Lance's options for the HTTP client's retries, which every cloud store takes:
 /// `client_max_retries` (default 10) and `client_retry_timeout` (seconds, default 180).
 /// Returns the retry settings and the remaining options.
-#[allow(dead_code)]
+#[cfg(any(feature = "aws", feature = "azure", feature = "gcp"))]
 fn retry_options(
     options: &StoreOptions,
 ) -> Result<(Option<object_store::RetryConfig>, OtherOptions<'_>)> {

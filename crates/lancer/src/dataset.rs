@@ -1,18 +1,18 @@
-//! A dataset at one version: opening, reading its metadata, committing new versions.
+//! A dataset at one version: the handle every capability works on (opening it, and what
+//! its manifest says). Reading, writing, committing, validation and the work on single
+//! fragments are each in their own module, which add their methods to [`Dataset`]; this
+//! module depends on none of them.
 
 use std::sync::Arc;
 
 use arrow_schema::SchemaRef;
-use lancer_commit::{CommitOptions, DatasetStore, StoreOptions, VersionEntry};
+use lancer_commit::{DatasetStore, StoreOptions, VersionEntry};
 use lancer_file::LanceSchema;
-use lancer_table::{Fragment, Manifest, Operation, Transaction};
+use lancer_table::{Fragment, Manifest};
 use object_store::ObjectStore;
 use object_store::path::Path;
 
 use crate::error::{Error, Result};
-use crate::fragment::DatasetFragment;
-use crate::scan::Scanner;
-use crate::validate;
 
 /// How to open a dataset.
 #[derive(Clone, Debug, Default)]
@@ -35,62 +35,12 @@ impl OpenParams {
     }
 }
 
-/// How to commit.
-#[derive(Clone, Debug)]
-pub struct CommitParams {
-    commit: CommitOptions,
-    storage_options: StoreOptions,
-    validate: bool,
-    transaction_id: Option<String>,
-}
-
-impl Default for CommitParams {
-    fn default() -> Self {
-        CommitParams {
-            commit: CommitOptions::default(),
-            storage_options: StoreOptions::default(),
-            validate: true,
-            transaction_id: None,
-        }
-    }
-}
-
-impl CommitParams {
-    /// Retry budget, timeout and backoff of the commit protocol.
-    pub fn with_commit_options(mut self, options: CommitOptions) -> Self {
-        self.commit = options;
-        self
-    }
-
-    /// Options for the object store.
-    pub fn with_storage_options(mut self, options: StoreOptions) -> Self {
-        self.storage_options = options;
-        self
-    }
-
-    /// Skip checking the data files named by the fragments (existence, size, schema, row
-    /// counts) before committing. On by default; turn it off only for fragments already
-    /// validated.
-    pub fn with_validation(mut self, validate: bool) -> Self {
-        self.validate = validate;
-        self
-    }
-
-    /// The transaction's id (a UUID). A commit re-run with the same id after a crash or a
-    /// lost reply returns the version the first run created instead of committing twice,
-    /// whatever read version the re-run names.
-    pub fn with_transaction_id(mut self, id: impl Into<String>) -> Self {
-        self.transaction_id = Some(id.into());
-        self
-    }
-}
-
 /// One version of a Lance dataset.
 #[derive(Clone, Debug)]
 pub struct Dataset {
     pub(crate) store: Arc<DatasetStore>,
     pub(crate) manifest: Arc<Manifest>,
-    uri: String,
+    pub(crate) uri: String,
 }
 
 /// A version as a listing shows it.
@@ -131,41 +81,6 @@ impl Dataset {
         })
     }
 
-    /// Commits `operation`, built on `read_version`, to the dataset at `uri` and returns the
-    /// new version. `read_version = 0` creates the dataset (with an Overwrite).
-    ///
-    /// By default every data file the operation adds is checked first: it exists, its size
-    /// and row count match the fragment, and the schema embedded in it matches the
-    /// operation. Fragment row counts left unknown by workers are filled in from the files.
-    pub async fn commit(
-        uri: &str,
-        operation: Operation,
-        read_version: u64,
-        params: &CommitParams,
-    ) -> Result<Dataset> {
-        let store = Arc::new(DatasetStore::open(uri, &params.storage_options)?);
-        let mut transaction = Transaction::new(read_version, operation);
-        if let Some(id) = &params.transaction_id {
-            transaction.uuid = id.clone();
-        }
-        if params.validate {
-            let local_root = lancer_commit::local_dir(uri);
-            validate::validate(&store, &mut transaction, local_root.as_deref()).await?;
-        }
-        // A fresh id cannot have been committed under another read version; one the caller
-        // gives may have been (a coordinator re-running its commit), and is searched for.
-        let options = params
-            .commit
-            .clone()
-            .with_earlier_run_search(params.transaction_id.is_some());
-        let committed = store.commit(&transaction, &options).await?;
-        Ok(Dataset {
-            store,
-            manifest: committed.manifest,
-            uri: uri.to_string(),
-        })
-    }
-
     /// The dataset at another version.
     pub async fn checkout_version(&self, version: u64) -> Result<Dataset> {
         let latest = self.latest_version().await?;
@@ -182,15 +97,6 @@ impl Dataset {
             manifest,
             uri: self.uri.clone(),
         })
-    }
-
-    /// Opens every data and deletion file of this version and checks it against the
-    /// manifest (existence, size, footer, row count, the columns each file is said to hold,
-    /// every deleted row). Problems are listed, not raised: the caller decides what a
-    /// broken file means.
-    pub async fn check_files(&self) -> Result<validate::FileCheck> {
-        let local_root = lancer_commit::local_dir(&self.uri);
-        validate::check_version(&self.store, &self.manifest, local_root.as_deref()).await
     }
 
     /// The URI the dataset was opened with.
@@ -235,29 +141,6 @@ impl Dataset {
                 "a fragment of this version does not record its row count".to_string(),
             )
         })
-    }
-
-    /// The fragments of this version, in order.
-    pub fn get_fragments(&self) -> Vec<DatasetFragment> {
-        self.manifest
-            .fragments
-            .iter()
-            .map(|f| DatasetFragment::new(self.clone(), f.clone()))
-            .collect()
-    }
-
-    /// The fragment with id `id`.
-    pub fn get_fragment(&self, id: u64) -> Option<DatasetFragment> {
-        self.manifest
-            .fragments
-            .iter()
-            .find(|f| f.id == id)
-            .map(|f| DatasetFragment::new(self.clone(), f.clone()))
-    }
-
-    /// A scan of this version (all columns, all fragments unless narrowed).
-    pub fn scan(&self) -> Scanner {
-        Scanner::new(self.clone())
     }
 
     pub(crate) fn object_store(&self) -> &Arc<dyn ObjectStore> {

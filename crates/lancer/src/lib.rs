@@ -51,26 +51,26 @@
 //! ```
 #![deny(missing_docs)]
 
-mod conform;
+// The handle, then one module per capability; each capability adds its methods to
+// `Dataset`, and none is imported by `dataset`.
+mod commit;
 mod dataset;
-mod deletion;
 mod error;
 mod fragment;
-mod infer;
-mod scan;
+mod read;
 mod validate;
 mod write;
 
-pub use conform::{check_conformable, conform_batch, storable_schema};
-pub use dataset::{CommitParams, Dataset, OpenParams, VersionInfo};
+pub use commit::{CommitParams, merged_schema, schema_from_files};
+pub use dataset::{Dataset, OpenParams, VersionInfo};
 pub use error::{Error, ErrorKind, Result};
 pub use fragment::DatasetFragment;
-pub use infer::{merged_schema, schema_from_files};
-pub use scan::Scanner;
+pub use read::Scanner;
 pub use validate::{FileCheck, FileProblem};
+pub use write::conform::{check_conformable, conform_batch, storable_schema};
 pub use write::{WriteParams, parse_data_storage_version, write_fragments};
 
-pub use lancer_commit::{CommitError, CommitOptions, StoreOptions};
+pub use lancer_commit::{CommitOptions, StoreOptions};
 pub use lancer_file::{FileVersion, LanceField, LanceSchema};
 pub use lancer_table::{
     DataFile, DeletionFile, Fragment, Operation, fragments_from_json, fragments_to_json,

@@ -1,7 +1,9 @@
-//! One module per subcommand.
+//! One module per capability of the facade (write, commit, merge, read, validate), plus the
+//! demo; each holds its subcommands.
 
 pub mod commit;
 pub mod demo;
-pub mod inspect;
 pub mod merge;
+pub mod read;
+pub mod validate;
 pub mod write;

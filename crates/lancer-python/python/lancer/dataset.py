@@ -8,98 +8,18 @@ Mirrors the parts of ``lance.dataset`` a distributed write uses: :func:`dataset`
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Union
 
 import pyarrow as pa
 
-from . import _lancer
+from . import _commit, _lancer
+from ._commit import LanceOperation
+from ._common import DatasetLike, dataset_uri
+from ._common import storage_options as storage_options_of
 from ._lancer import LanceSchema
-from .fragment import FragmentMetadata, LanceFragment, _options, _uri
+from .fragment import LanceFragment
 
 __all__ = ["LanceDataset", "LanceOperation", "LanceScanner", "dataset"]
-
-SchemaLike = Union[pa.Schema, LanceSchema]
-
-
-def _fragments(fragments: Iterable[FragmentMetadata], operation: str) -> List[FragmentMetadata]:
-    listed = list(fragments)
-    for fragment in listed:
-        if not isinstance(fragment, FragmentMetadata):
-            raise TypeError(
-                f"LanceOperation.{operation} takes FragmentMetadata objects (parse worker JSON "
-                f"with FragmentMetadata.from_json), not {type(fragment).__name__}"
-            )
-    return listed
-
-
-def _schema(schema: Any, operation: str) -> SchemaLike:
-    if not isinstance(schema, (pa.Schema, LanceSchema)):
-        raise TypeError(
-            f"LanceOperation.{operation} takes a pyarrow Schema or a LanceSchema, "
-            f"not {type(schema).__name__}"
-        )
-    return schema
-
-
-class LanceOperation:
-    """The operations a coordinator commits with :meth:`LanceDataset.commit`."""
-
-    class BaseOperation:
-        """An operation to commit."""
-
-        _kind = ""
-
-    @dataclass
-    class Overwrite(BaseOperation):
-        """Replace the dataset's contents (or create it) with ``fragments`` and
-        ``new_schema``."""
-
-        new_schema: SchemaLike
-        fragments: Iterable[FragmentMetadata]
-        _kind = "overwrite"
-
-        def __post_init__(self) -> None:
-            self.new_schema = _schema(self.new_schema, "Overwrite")
-            self.fragments = _fragments(self.fragments, "Overwrite")
-
-    class Append(BaseOperation):
-        """Add ``fragments`` to the dataset. Written ``Append(fragments)`` as in pylance 14;
-        the older ``Append(schema, fragments)`` is accepted too (the schema is not needed)."""
-
-        _kind = "append"
-
-        def __init__(self, *args: Any, fragments: Optional[Iterable[FragmentMetadata]] = None):
-            if fragments is not None and not args:
-                listed = fragments
-            elif len(args) == 1 and fragments is None:
-                listed = args[0]
-            elif len(args) == 2 and fragments is None and isinstance(args[0], (pa.Schema, LanceSchema)):
-                listed = args[1]
-            else:
-                raise TypeError("LanceOperation.Append takes the fragments: Append(fragments)")
-            self.fragments = _fragments(listed, "Append")
-
-        def __repr__(self) -> str:
-            return f"LanceOperation.Append(fragments={self.fragments!r})"
-
-        def __eq__(self, other: object) -> bool:
-            return isinstance(other, LanceOperation.Append) and self.fragments == other.fragments
-
-    @dataclass
-    class Merge(BaseOperation):
-        """Replace the fragment list with ``fragments`` (every fragment of the version it was
-        built on, with their new data files) under ``schema``, usually the schema
-        :meth:`LanceFragment.merge_columns` returned."""
-
-        fragments: Iterable[FragmentMetadata]
-        schema: SchemaLike
-        _kind = "merge"
-
-        def __post_init__(self) -> None:
-            self.fragments = _fragments(self.fragments, "Merge")
-            self.schema = _schema(self.schema, "Merge")
-
 
 class LanceScanner:
     """A scan of a dataset version; nothing is read until a ``to_*`` method is called."""
@@ -157,7 +77,7 @@ class LanceScanner:
         return self._start().schema
 
 
-class LanceDataset:
+class LanceDataset(DatasetLike):
     """One version of a Lance dataset."""
 
     def __init__(
@@ -166,10 +86,10 @@ class LanceDataset:
         version: Optional[int] = None,
         storage_options: Optional[Dict[str, str]] = None,
     ):
-        self._options = _options(storage_options)
+        self._options = storage_options_of(storage_options)
         if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
             raise TypeError(f"version must be an int, not {type(version).__name__}")
-        self._native = _lancer.open_dataset(_uri(uri), version, self._options)
+        self._native = _lancer.open_dataset(dataset_uri(uri), version, self._options)
 
     @classmethod
     def _wrap(cls, native: Any, options: Optional[Dict[str, str]]) -> "LanceDataset":
@@ -309,29 +229,12 @@ class LanceDataset:
         raises :class:`lancer.errors.CommitConflictError` (or ``CommitRebuildError``) when one
         does. Every data file is checked against its fragment before anything is committed.
         """
-        if commit_lock is not None:
-            from .errors import UnsupportedError
-
-            raise UnsupportedError(
-                "not supported: commit_lock; lancer commits with the store's atomic "
-                "create-if-absent and needs no external lock"
-            )
-        if not isinstance(operation, LanceOperation.BaseOperation):
-            raise TypeError(f"commit takes a LanceOperation, not {type(operation).__name__}")
-        if isinstance(operation, LanceOperation.Overwrite):
-            schema = operation.new_schema
-        elif isinstance(operation, LanceOperation.Merge):
-            schema = operation.schema
-        else:
-            schema = None
-        options = _options(storage_options)
-        native = _lancer.commit(
-            _uri(base_uri),
-            operation._kind,
-            [fragment._json for fragment in operation.fragments],
-            schema=schema,
+        native, options = _commit.commit(
+            base_uri,
+            operation,
             read_version=read_version,
-            storage_options=options,
+            commit_lock=commit_lock,
+            storage_options=storage_options,
             max_retries=max_retries,
         )
         return LanceDataset._wrap(native, options)

@@ -10,8 +10,9 @@ use lancer_table::naming::DATA_DIR;
 use lancer_table::{CommitInfo, DataFile, Fragment, Operation, Transaction};
 use object_store::{ObjectStoreExt, path::Path};
 
-use crate::deletion::deleted_rows;
+use crate::dataset::Dataset;
 use crate::error::{Error, Result};
+use crate::read::deletion::deleted_rows;
 
 fn problem(fragment: &str, file: &DataFile, message: impl Into<String>) -> Error {
     Error::in_data_file(fragment.to_string(), file.path.clone(), message.into())
@@ -478,5 +479,16 @@ fn reason(error: Error) -> String {
     match error.data_file() {
         Some(_) => error.message().to_string(),
         None => error.to_string(),
+    }
+}
+
+impl Dataset {
+    /// Opens every data and deletion file of this version and checks it against the
+    /// manifest (existence, size, footer, row count, the columns each file is said to hold,
+    /// every deleted row). Problems are listed, not raised: the caller decides what a
+    /// broken file means.
+    pub async fn check_files(&self) -> Result<FileCheck> {
+        let local_root = lancer_commit::local_dir(&self.uri);
+        check_version(&self.store, &self.manifest, local_root.as_deref()).await
     }
 }

@@ -1,4 +1,4 @@
-//! `lancer scan`, `show`, `versions`, `validate`.
+//! Reading: `lancer scan`, `show`, `versions`.
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -11,7 +11,11 @@ use crate::error::CliError;
 use crate::io::create_output;
 use crate::{Context, emit};
 
-async fn open(uri: &str, version: Option<u64>, context: &Context) -> Result<Dataset, CliError> {
+pub(crate) async fn open(
+    uri: &str,
+    version: Option<u64>,
+    context: &Context,
+) -> Result<Dataset, CliError> {
     let mut params = OpenParams::default().with_storage_options(context.storage_options.clone());
     if let Some(version) = version {
         params = params.with_version(version);
@@ -248,35 +252,4 @@ pub async fn versions(args: VersionsArgs, context: &Context) -> Result<(), CliEr
         );
     }
     Ok(())
-}
-
-#[derive(clap::Args)]
-pub struct ValidateArgs {
-    /// The dataset.
-    uri: String,
-    /// The version (default: the latest).
-    #[arg(long, value_name = "N")]
-    version: Option<u64>,
-}
-
-pub async fn validate(args: ValidateArgs, context: &Context) -> Result<(), CliError> {
-    let dataset = open(&args.uri, args.version, context).await?;
-    let check = dataset.check_files().await?;
-    let (files, problems) = (check.files, check.problems);
-    for problem in &problems {
-        println!("{problem}");
-    }
-    if problems.is_empty() {
-        println!(
-            "version {}: {files} data and deletion files, all present and readable, matching the manifest",
-            dataset.version()
-        );
-        Ok(())
-    } else {
-        Err(CliError::general(format!(
-            "version {}: {} of {files} data and deletion files have problems",
-            dataset.version(),
-            problems.len()
-        )))
-    }
 }

@@ -10,8 +10,8 @@ use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use lancer_file::{FileReader, LanceField, Projection, ReadOptions};
 use lancer_table::Fragment;
 
+use super::deletion::deleted_rows;
 use crate::dataset::Dataset;
-use crate::deletion::deleted_rows;
 use crate::error::{Error, Result};
 
 /// Batches kept ready per fragment being read ahead.

@@ -1,6 +1,8 @@
 //! The worker side of a distributed write: data files under the dataset's `data/`,
 //! described by fragments that a coordinator commits later.
 
+pub(crate) mod conform;
+
 use std::sync::Arc;
 
 use arrow_array::{RecordBatch, RecordBatchReader};
@@ -12,8 +14,8 @@ use lancer_table::{DataFile, Fragment, Manifest};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 
-use crate::conform::{check_conformable, conform_batch, storable_schema};
 use crate::error::{Error, Result};
+use conform::{check_conformable, conform_batch, storable_schema};
 
 /// How workers write fragments.
 #[derive(Clone, Debug)]

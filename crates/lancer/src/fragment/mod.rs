@@ -14,7 +14,7 @@ use lancer_table::{DataFile, Fragment, add_fields};
 
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
-use crate::scan::fragment_stream;
+use crate::read::fragment_stream;
 use crate::write::check_writable;
 
 /// A fragment of a dataset version.
@@ -78,7 +78,7 @@ impl DatasetFragment {
     }
 
     /// The fragment's rows (deleted ones removed), as a scan restricted to it.
-    pub fn scan(&self) -> crate::Scanner {
+    pub fn scan(&self) -> crate::read::Scanner {
         self.dataset.scan().with_fragments(&[self.fragment.id])
     }
 
@@ -216,7 +216,7 @@ impl DatasetFragment {
     /// file does not mix versions into it.
     async fn new_columns(&self, schema: SchemaRef, version: FileVersion) -> Result<NewColumns> {
         // View types are kept as their plain types, as for a new dataset.
-        let schema = crate::conform::storable_schema(&schema)?;
+        let schema = crate::write::conform::storable_schema(&schema)?;
         let fields: Vec<_> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
         if fields.is_empty() {
             return Err(Error::invalid_input("the new columns have no fields"));
@@ -262,7 +262,7 @@ impl DatasetFragment {
             .ok_or_else(|| Error::invalid_input(format!("the dataset has no key column `{on}`")))?
             .data_type()?;
         let key_field = arrow_schema::Field::new(on, key_type.clone(), true);
-        let table_key = crate::conform::conform_column(table.column(key_index), &key_field)?;
+        let table_key = crate::write::conform::conform_column(table.column(key_index), &key_field)?;
         let converter = RowConverter::new(vec![SortField::new(key_type.clone())])?;
         let keys = converter.convert_columns(&[table_key])?;
         let mut index: HashMap<Vec<u8>, u64> = HashMap::with_capacity(keys.num_rows());
@@ -333,7 +333,7 @@ impl NewColumns {
             )));
         }
         // Later batches may differ from the first as inputs do (views, child names).
-        let aligned = crate::conform::conform_batch(batch, &self.arrow)?;
+        let aligned = crate::write::conform::conform_batch(batch, &self.arrow)?;
         Ok(self.writer.write_batch(&aligned).await?)
     }
 
@@ -372,5 +372,25 @@ impl NewColumns {
         ));
         fragment.physical_rows = Some(written.num_rows);
         Ok((fragment, self.dataset_schema))
+    }
+}
+
+impl Dataset {
+    /// The fragments of this version, in order.
+    pub fn get_fragments(&self) -> Vec<DatasetFragment> {
+        self.manifest
+            .fragments
+            .iter()
+            .map(|f| DatasetFragment::new(self.clone(), f.clone()))
+            .collect()
+    }
+
+    /// The fragment with id `id`.
+    pub fn get_fragment(&self, id: u64) -> Option<DatasetFragment> {
+        self.manifest
+            .fragments
+            .iter()
+            .find(|f| f.id == id)
+            .map(|f| DatasetFragment::new(self.clone(), f.clone()))
     }
 }
