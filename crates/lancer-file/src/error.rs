@@ -24,6 +24,7 @@ pub enum Error {
     #[error("schema: {0}")]
     Schema(String),
     /// Encoding or decoding the pages of a column failed.
+    #[cfg(feature = "pages")]
     #[error("column `{column}`: {source}")]
     Column {
         /// Dotted path of the column.
@@ -83,6 +84,7 @@ impl Error {
     }
 }
 
+#[cfg(feature = "pages")]
 pub(crate) fn corrupt(message: impl Into<String>) -> Error {
     Error::Corrupt(message.into())
 }

@@ -12,14 +12,19 @@
 //! chooses. In 2.1/2.2 files only leaf fields have columns. Files of later versions open
 //! (schema, row count, version) but decoding their pages is refused with a clear error.
 //!
-//! Without the default `store` feature the crate provides only the schema and the metadata
-//! parsing ([`parse_metadata`]), with no tokio or object_store in its dependency tree.
+//! Features: `store` (default) adds the reader and writer over `object_store` (and tokio);
+//! `pages` (part of `store`) the container parsing (`parse_metadata`) and lancer-encoding's
+//! pages with their codecs. With neither, the crate is the Lance schema, the protobuf
+//! messages and [`FileVersion`]: what the table layer needs, with no codec, no tokio and no
+//! object_store in its tree.
 #![deny(missing_docs)]
 
 mod error;
+#[cfg(feature = "pages")]
 pub mod format;
 pub mod proto;
 mod schema;
+mod version;
 
 #[cfg(feature = "store")]
 mod reader;
@@ -27,11 +32,13 @@ mod reader;
 mod writer;
 
 pub use error::{Error, Result};
-pub use format::{FileMetadata, FileVersion, MetadataParse, parse_metadata};
+#[cfg(feature = "pages")]
+pub use format::{FileMetadata, MetadataParse, parse_metadata};
 pub use schema::{
     FieldEncoding, LanceField, LanceSchema, LegacyFieldParts, MAX_DEPTH, PRIMARY_KEY_METADATA,
     arrow_type_of, logical_type_of,
 };
+pub use version::FileVersion;
 
 #[cfg(feature = "store")]
 pub use reader::{FileReader, Projection, ReadOptions};

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-pub use lancer_encoding::proto::Empty;
+/// `google.protobuf.Empty`.
+#[derive(Clone, Copy, PartialEq, prost::Message)]
+pub struct Empty {}
 
 /// `google.protobuf.Any`.
 #[derive(Clone, PartialEq, prost::Message)]
