@@ -135,10 +135,47 @@ fn jitter(cap: Duration) -> Duration {
     Duration::from_nanos(random % nanos)
 }
 
-enum Step {
-    Done(Committed),
-    /// Lost a race or hit a transient error: back off and try again.
-    Again(Option<String>),
+/// How one attempt ended, when it did not fail.
+enum Outcome {
+    /// The transaction is (or already was) a version.
+    Committed(Committed),
+    /// Another writer created the version this attempt wanted: try again on top of it.
+    LostRace,
+}
+
+/// Whether a failed attempt may be tried again: a storage error that may pass (a timeout, a
+/// dropped connection, a throttled request) rather than one that will not (no permission,
+/// an unsupported operation). An attempt that failed this way may even have committed: the
+/// next one finds out from the transactions. Every other error ends the commit.
+fn is_transient(error: &CommitError) -> bool {
+    use object_store::Error as E;
+    match error {
+        CommitError::Io(io) => !matches!(
+            io,
+            E::PermissionDenied { .. }
+                | E::Unauthenticated { .. }
+                | E::NotSupported { .. }
+                | E::NotImplemented { .. }
+                | E::InvalidPath { .. }
+                | E::UnknownConfigurationKey { .. }
+        ),
+        _ => false,
+    }
+}
+
+/// A commit in progress: the state its attempts share.
+struct Attempts<'a> {
+    store: &'a DatasetStore,
+    transaction: &'a Transaction,
+    /// The encoded transaction.
+    bytes: Vec<u8>,
+    /// Attempts started so far.
+    number: u32,
+    /// Whether `_transactions/` holds this transaction's file (written once).
+    transaction_written: bool,
+    /// The latest version the first attempt saw (`None` inside: no dataset yet).
+    seen_at_start: Option<Option<u64>>,
+    search_earlier_runs: bool,
 }
 
 impl DatasetStore {
@@ -162,43 +199,39 @@ impl DatasetStore {
         }
         lancer_table::naming::check_transaction_uuid(&transaction.uuid)
             .map_err(|why| invalid(transaction, why))?;
-        let bytes = transaction.encode()?;
+        let mut attempts = Attempts {
+            store: self,
+            transaction,
+            bytes: transaction.encode()?,
+            number: 0,
+            transaction_written: false,
+            seen_at_start: None,
+            search_earlier_runs: options.search_earlier_runs,
+        };
         let start = Instant::now();
-        let mut attempts = 0;
-        let mut transaction_written = false;
-        let mut first_look: Option<Option<u64>> = None;
         let mut last_error = None;
         loop {
-            attempts += 1;
-            match self
-                .attempt(
-                    transaction,
-                    &bytes,
-                    &mut transaction_written,
-                    &mut first_look,
-                    attempts,
-                    options.search_earlier_runs,
-                )
-                .await
-            {
-                Ok(Step::Done(committed)) => {
+            attempts.number += 1;
+            match attempts.run().await {
+                Ok(Outcome::Committed(committed)) => {
                     if options.write_hint && !committed.already_committed {
                         self.write_hint(committed.version).await;
                     }
                     return Ok(committed);
                 }
-                Ok(Step::Again(error)) => last_error = error.or(last_error),
-                Err(e) => return Err(e),
+                Ok(Outcome::LostRace) => {}
+                Err(error) if is_transient(&error) => last_error = Some(error.to_string()),
+                Err(error) => return Err(error),
             }
             let elapsed = start.elapsed();
-            if attempts > options.max_retries || elapsed >= options.timeout {
+            if attempts.number > options.max_retries || elapsed >= options.timeout {
                 return Err(CommitError::RetriesExhausted {
-                    attempts,
+                    attempts: attempts.number,
                     elapsed_ms: elapsed.as_millis() as u64,
                     last_error,
                 });
             }
-            let exponent = (attempts - 1).min(20);
+            let exponent = (attempts.number - 1).min(20);
             let cap = options
                 .backoff_base
                 .saturating_mul(1 << exponent)
@@ -206,109 +239,50 @@ impl DatasetStore {
             tokio::time::sleep(jitter(cap).min(options.timeout.saturating_sub(elapsed))).await;
         }
     }
+}
 
-    async fn attempt(
-        &self,
-        transaction: &Transaction,
-        bytes: &[u8],
-        transaction_written: &mut bool,
-        first_look: &mut Option<Option<u64>>,
-        attempt: u32,
-        search_earlier_runs: bool,
-    ) -> Result<Step> {
-        let read_version = transaction.read_version;
-        match self.check_create_if_absent().await {
-            Ok(()) => {}
-            Err(CommitError::Io(e)) => return Ok(Step::Again(Some(e.to_string()))),
-            Err(e) => return Err(e),
-        }
-        let latest = match self.latest_version().await {
-            Ok(latest) => latest,
-            Err(CommitError::Io(e)) => return Ok(Step::Again(Some(e.to_string()))),
-            Err(e) => return Err(e),
-        };
-        let seen_at_start = *first_look.get_or_insert(latest);
-        if attempt == 1
-            && search_earlier_runs
+impl Attempts<'_> {
+    /// One attempt: find the latest version, check what was committed since the read
+    /// version (our own commit, or a conflict), build the next manifest on the latest and
+    /// create it if absent.
+    async fn run(&mut self) -> Result<Outcome> {
+        let (store, transaction) = (self.store, self.transaction);
+        store.check_create_if_absent().await?;
+        let latest = store.latest_version().await?;
+        let seen_at_start = *self.seen_at_start.get_or_insert(latest);
+        if self.number == 1
+            && self.search_earlier_runs
             && let Some(latest) = latest
-            && let Some(earlier) = self.earlier_run(transaction).await?
-            && let Some(step) = self
-                .find_own_version(transaction, earlier, latest, attempt)
+            && let Some(earlier) = store.earlier_run(transaction).await?
+            && let Some(committed) = store
+                .find_own_version(transaction, earlier, latest, self.number)
                 .await?
         {
-            return Ok(step);
+            return Ok(Outcome::Committed(committed));
         }
         let base = match latest {
-            None if read_version != 0 => {
+            None if transaction.read_version != 0 => {
                 return Err(invalid(
                     transaction,
-                    format!("read_version is {read_version}, but the dataset has no versions"),
+                    format!(
+                        "read_version is {}, but the dataset has no versions",
+                        transaction.read_version
+                    ),
                 ));
             }
             None => None,
             Some(latest) => {
-                if read_version > latest {
-                    return Err(invalid(
-                        transaction,
-                        format!(
-                            "read_version {read_version} is newer than the latest version {latest}"
-                        ),
-                    ));
+                if let Some(committed) = self.check_newer(latest, seen_at_start).await? {
+                    return Ok(Outcome::Committed(committed));
                 }
-                for version in read_version + 1..=latest {
-                    let theirs = match self.transaction(version).await {
-                        Ok(theirs) => theirs,
-                        Err(CommitError::Io(e)) => return Ok(Step::Again(Some(e.to_string()))),
-                        Err(e) => return Err(e),
-                    };
-                    if theirs.uuid == transaction.uuid {
-                        let manifest = self.manifest(version).await?;
-                        return Ok(Step::Done(Committed {
-                            version,
-                            manifest,
-                            attempts: attempt,
-                            already_committed: true,
-                        }));
-                    }
-                    if read_version == 0 && seen_at_start.is_some() {
-                        return Err(invalid(
-                            transaction,
-                            format!(
-                                "read_version 0 only creates a dataset, and this one exists (latest version {latest}); \
-                                 pass the version the change was built on"
-                            ),
-                        ));
-                    }
-                    match conflict::check(&transaction.operation, &theirs.operation, version) {
-                        Verdict::Compatible => {}
-                        Verdict::Rebuild(reason) => {
-                            return Err(CommitError::Rebuild {
-                                mine: transaction.operation.kind(),
-                                theirs: theirs.operation.kind(),
-                                version,
-                                read_version,
-                                reason,
-                            });
-                        }
-                        Verdict::Conflict(reason) => {
-                            return Err(CommitError::Conflict {
-                                mine: transaction.operation.kind(),
-                                theirs: theirs.operation.kind(),
-                                version,
-                                read_version,
-                                reason,
-                            });
-                        }
-                    }
-                }
-                Some(self.manifest(latest).await?)
+                Some(store.manifest(latest).await?)
             }
         };
         // Build the next manifest before writing anything, so an invalid transaction (a
         // Merge missing fragments, mixed file versions, ...) leaves no trace.
         let version = base.as_ref().map_or(1, |m| m.version + 1);
         let restored = match &transaction.operation {
-            Operation::Restore { version } => Some((*self.manifest(*version).await?).clone()),
+            Operation::Restore { version } => Some((*store.manifest(*version).await?).clone()),
             _ => None,
         };
         let info = CommitInfo {
@@ -317,53 +291,116 @@ impl DatasetStore {
             restored,
         };
         let next = next_manifest(base.as_deref(), transaction, info)?;
-        if !*transaction_written {
-            let path = self.path(&format!("{TRANSACTIONS_DIR}/{}", transaction.file_name()));
-            if let Err(e) = self
+        if !self.transaction_written {
+            let path = store.path(&format!("{TRANSACTIONS_DIR}/{}", transaction.file_name()));
+            store
                 .object_store()
-                .put(&path, PutPayload::from(bytes.to_vec()))
-                .await
-            {
-                return Ok(Step::Again(Some(e.to_string())));
-            }
-            *transaction_written = true;
+                .put(&path, PutPayload::from(self.bytes.clone()))
+                .await?;
+            self.transaction_written = true;
         }
-        let naming = self.naming().await?.unwrap_or(ManifestNaming::V2);
-        let path = self.path(&naming.path(version));
+        self.create(version, next).await
+    }
+
+    /// Reads the transactions committed after the read version up to `latest`: ours means
+    /// the commit already happened (returned); another decides by the conflict matrix.
+    async fn check_newer(
+        &self,
+        latest: u64,
+        seen_at_start: Option<u64>,
+    ) -> Result<Option<Committed>> {
+        let (store, transaction) = (self.store, self.transaction);
+        let read_version = transaction.read_version;
+        if read_version > latest {
+            return Err(invalid(
+                transaction,
+                format!("read_version {read_version} is newer than the latest version {latest}"),
+            ));
+        }
+        for version in read_version + 1..=latest {
+            let theirs = store.transaction(version).await?;
+            if theirs.uuid == transaction.uuid {
+                return Ok(Some(Committed {
+                    version,
+                    manifest: store.manifest(version).await?,
+                    attempts: self.number,
+                    already_committed: true,
+                }));
+            }
+            if read_version == 0 && seen_at_start.is_some() {
+                return Err(invalid(
+                    transaction,
+                    format!(
+                        "read_version 0 only creates a dataset, and this one exists (latest version {latest}); \
+                         pass the version the change was built on"
+                    ),
+                ));
+            }
+            let (mine, theirs_kind) = (transaction.operation.kind(), theirs.operation.kind());
+            match conflict::check(&transaction.operation, &theirs.operation, version) {
+                Verdict::Compatible => {}
+                Verdict::Rebuild(reason) => {
+                    return Err(CommitError::Rebuild {
+                        mine,
+                        theirs: theirs_kind,
+                        version,
+                        read_version,
+                        reason,
+                    });
+                }
+                Verdict::Conflict(reason) => {
+                    return Err(CommitError::Conflict {
+                        mine,
+                        theirs: theirs_kind,
+                        version,
+                        read_version,
+                        reason,
+                    });
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Creates manifest `version` if no one has: the step where exactly one writer wins.
+    async fn create(&self, version: u64, next: Manifest) -> Result<Outcome> {
+        let store = self.store;
+        let naming = store.naming().await?.unwrap_or(ManifestNaming::V2);
+        let path = store.path(&naming.path(version));
         let options = PutOptions {
             mode: PutMode::Create,
             ..Default::default()
         };
-        match self
+        match store
             .object_store()
             .put_opts(&path, PutPayload::from(next.encode()), options)
             .await
         {
             Ok(_) => {
-                self.saw_version(version);
+                store.saw_version(version);
                 let manifest = Arc::new(next);
-                self.cache_manifest(manifest.clone());
-                Ok(Step::Done(Committed {
+                store.cache_manifest(manifest.clone());
+                Ok(Outcome::Committed(Committed {
                     version,
                     manifest,
-                    attempts: attempt,
+                    attempts: self.number,
                     already_committed: false,
                 }))
             }
             Err(
                 object_store::Error::AlreadyExists { .. }
                 | object_store::Error::Precondition { .. },
-            ) => Ok(Step::Again(None)),
+            ) => Ok(Outcome::LostRace),
             Err(
                 e @ (object_store::Error::NotImplemented { .. }
                 | object_store::Error::NotSupported { .. }),
             ) => Err(CommitError::UnsafeStore(format!(
                 "{} cannot create an object only if it is absent ({e}); committing there could silently lose versions",
-                self.object_store()
+                store.object_store()
             ))),
-            // The put may or may not have happened; the next attempt finds out by looking
-            // for this transaction among the committed versions.
-            Err(e) => Ok(Step::Again(Some(e.to_string()))),
+            // Any other failure: the put may or may not have happened, and `is_transient`
+            // decides whether to look again (the next attempt finds our transaction if so).
+            Err(e) => Err(CommitError::Io(e)),
         }
     }
 }
@@ -403,16 +440,16 @@ impl DatasetStore {
         earlier: u64,
         latest: u64,
         attempt: u32,
-    ) -> Result<Option<Step>> {
+    ) -> Result<Option<Committed>> {
         for version in earlier + 1..=latest.min(transaction.read_version) {
             match self.transaction(version).await {
                 Ok(theirs) if theirs.uuid == transaction.uuid => {
-                    return Ok(Some(Step::Done(Committed {
+                    return Ok(Some(Committed {
                         version,
                         manifest: self.manifest(version).await?,
                         attempts: attempt,
                         already_committed: true,
-                    })));
+                    }));
                 }
                 Ok(_) | Err(CommitError::Corrupt(_)) => {}
                 Err(e) => return Err(e),
@@ -508,6 +545,29 @@ fn invalid(transaction: &Transaction, message: String) -> CommitError {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_storage_errors_that_may_pass_are_retried() {
+        let store_error = |e: object_store::Error| CommitError::Io(e);
+        let generic = object_store::Error::Generic {
+            store: "S3",
+            source: "connection reset".into(),
+        };
+        assert!(is_transient(&store_error(generic)));
+        let denied = object_store::Error::PermissionDenied {
+            path: "x".into(),
+            source: "no".into(),
+        };
+        assert!(!is_transient(&store_error(denied)));
+        assert!(!is_transient(&CommitError::Corrupt("bad".into())));
+        assert!(!is_transient(&CommitError::UnsafeStore("no create".into())));
+        let exhausted = CommitError::RetriesExhausted {
+            attempts: 1,
+            elapsed_ms: 0,
+            last_error: None,
+        };
+        assert!(!is_transient(&exhausted));
+    }
+
     use std::sync::atomic::Ordering;
 
     use object_store::memory::InMemory;
