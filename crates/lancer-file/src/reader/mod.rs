@@ -2,6 +2,8 @@
 //! columns and rows, as a stream of record batches.
 
 mod cursor;
+mod structural;
+mod v2_0;
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -320,20 +322,23 @@ impl FileReader {
         }
         let mut cursors = Vec::with_capacity(first_columns.len());
         for (field, first) in schema.fields().iter().zip(first_columns) {
-            if structural {
-                let mut cursor = FieldCursor::structural(field, &self.columns, first, num_rows)?;
-                cursor.set_window(rows.clone());
-                cursors.push(cursor);
-                continue;
-            }
-            let mut next = first;
-            let mut cursor = FieldCursor::new(
-                field,
-                field.name().clone(),
-                &self.columns,
-                &mut next,
-                num_rows,
-            )?;
+            let mut cursor = if structural {
+                FieldCursor::Structural(structural::FieldCursor::new(
+                    field,
+                    &self.columns,
+                    first,
+                    num_rows,
+                )?)
+            } else {
+                let mut next = first;
+                FieldCursor::V2_0(v2_0::FieldCursor::new(
+                    field,
+                    field.name().clone(),
+                    &self.columns,
+                    &mut next,
+                    num_rows,
+                )?)
+            };
             debug_assert_eq!(cursor.first_column(), first);
             cursor.set_window(rows.clone());
             cursors.push(cursor);

@@ -7,20 +7,18 @@
 //! bounded by one queued page per column plus the pages being encoded; the file streams to
 //! storage through a multipart upload once it outgrows one upload chunk.
 
+mod layout;
+mod queue;
 mod sink;
+mod structural;
+mod v2_0;
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Fields};
+use arrow_array::RecordBatch;
 use bytes::Bytes;
-use lancer_encoding::proto::{
-    ARRAY_ENCODING_TYPE_URL, COLUMN_ENCODING_TYPE_URL, ColumnEncoding, column_encoding,
-};
-use lancer_encoding::proto21::PAGE_LAYOUT_TYPE_URL;
-use lancer_encoding::{
-    ColumnKind, ColumnSlice, EncodedPage, StructuralEncodedPage, StructuralVersion,
-};
+use lancer_encoding::StructuralVersion;
+use lancer_encoding::proto::{COLUMN_ENCODING_TYPE_URL, ColumnEncoding, column_encoding};
 use object_store::ObjectStore;
 use object_store::path::Path;
 use prost::Message;
@@ -32,6 +30,8 @@ use crate::format::{
 };
 use crate::proto;
 use crate::schema::LanceSchema;
+use layout::{ColumnLayout, Page};
+use queue::Job;
 use sink::{LocalSink, Sink, StoreSink};
 
 static PADDING: [u8; PAGE_ALIGNMENT as usize] = [PADDING_BYTE; PAGE_ALIGNMENT as usize];
@@ -123,40 +123,6 @@ impl WrittenFile {
     }
 }
 
-struct ColumnWriter {
-    kind: ColumnKind,
-    /// Arrow type of the values (for [`ColumnKind::Values`] columns).
-    data_type: DataType,
-    path: String,
-    queue: Vec<ArrayRef>,
-    queued_bytes: usize,
-    header_values: u64,
-    pages: Vec<proto::column_metadata::Page>,
-    /// In a 2.1/2.2 file, the leaf this column holds.
-    leaf: Option<LeafColumn>,
-    /// Rows in the pages written so far (2.1/2.2 pages record their first row).
-    rows_written: u64,
-}
-
-/// A 2.1/2.2 column: leaf `leaf` of top-level field `field`, whose rows are queued as
-/// `single` (the field pruned to the leaf).
-struct LeafColumn {
-    field: usize,
-    leaf: usize,
-    single: arrow_schema::Field,
-}
-
-struct Job {
-    column: usize,
-    arrays: Vec<ArrayRef>,
-}
-
-/// A page encoded for one of the file versions.
-enum Encoded {
-    V2_0(EncodedPage),
-    Structural(Vec<StructuralEncodedPage>),
-}
-
 /// Writes one Lance file from a stream of record batches.
 ///
 /// ```
@@ -193,13 +159,16 @@ pub struct FileWriter {
     path: Path,
     sink: Option<Sink>,
     schema: LanceSchema,
-    fields: Fields,
-    columns: Vec<ColumnWriter>,
+    /// Top-level fields, as batches must hold them.
+    num_fields: usize,
+    /// The file version's columns.
+    layout: Box<dyn ColumnLayout>,
+    /// Per column: the pages written, and the rows (or values) they hold.
+    pages: Vec<Vec<proto::column_metadata::Page>>,
+    rows_in_pages: Vec<u64>,
     position: u64,
     num_rows: u64,
     options: FileWriterOptions,
-    /// Set for 2.1/2.2 files.
-    structural: Option<StructuralVersion>,
 }
 
 impl FileWriter {
@@ -212,16 +181,14 @@ impl FileWriter {
         schema: LanceSchema,
         options: FileWriterOptions,
     ) -> Result<Self> {
-        let (fields, columns) = plan_columns(&schema, options.version)?;
+        let layout = layout_of(&schema, options.version)?;
         let sink = Sink::Store(StoreSink::new(
             store,
             path.clone(),
             options.upload_chunk_bytes,
             options.max_concurrent_uploads,
         ));
-        Ok(FileWriter::with_sink(
-            path, sink, schema, fields, columns, options,
-        ))
+        Ok(FileWriter::with_sink(path, sink, schema, layout, options))
     }
 
     /// Prepares a writer for a file on the local disk, written directly rather than through
@@ -259,14 +226,13 @@ impl FileWriter {
         let absolute = std::path::absolute(path.as_ref())?;
         let store_path = Path::from_absolute_path(&absolute)
             .map_err(|e| Error::InvalidInput(format!("`{}`: {e}", absolute.display())))?;
-        let (fields, columns) = plan_columns(&schema, options.version)?;
+        let layout = layout_of(&schema, options.version)?;
         let sink = LocalSink::create(absolute).map_err(|e| e.in_file(&store_path))?;
         Ok(FileWriter::with_sink(
             store_path,
             Sink::Local(sink),
             schema,
-            fields,
-            columns,
+            layout,
             options,
         ))
     }
@@ -275,25 +241,21 @@ impl FileWriter {
         path: Path,
         sink: Sink,
         schema: LanceSchema,
-        fields: Fields,
-        columns: Vec<ColumnWriter>,
+        layout: Box<dyn ColumnLayout>,
         options: FileWriterOptions,
     ) -> Self {
-        let structural = match options.version {
-            FileVersion::V2_1 => Some(StructuralVersion::V2_1),
-            FileVersion::V2_2 => Some(StructuralVersion::V2_2),
-            _ => None,
-        };
+        let columns = layout.num_columns();
         FileWriter {
             path,
             sink: Some(sink),
+            num_fields: schema.fields.len(),
             schema,
-            fields,
-            columns,
+            layout,
+            pages: vec![Vec::new(); columns],
+            rows_in_pages: vec![0; columns],
             position: 0,
             num_rows: 0,
             options,
-            structural,
         }
     }
 
@@ -316,99 +278,28 @@ impl FileWriter {
     /// that breaks a rule of the format (nulls in a non-nullable field, null structs) is
     /// refused before anything of it is queued.
     pub async fn write_batch(&mut self, batch: &RecordBatch) -> Result<()> {
-        if batch.num_columns() != self.fields.len() {
+        if batch.num_columns() != self.num_fields {
             return Err(Error::InvalidInput(format!(
                 "batch has {} columns, the file schema has {}",
                 batch.num_columns(),
-                self.fields.len()
+                self.num_fields
             )));
         }
-        if self.structural.is_some() {
-            return self.write_structural_batch(batch).await;
-        }
-        let mut slices = Vec::with_capacity(self.columns.len());
-        for (field, column) in self.fields.iter().zip(batch.columns()) {
-            lancer_encoding::shred(field, column, &mut slices).map_err(|source| Error::Column {
-                column: field.name().clone(),
-                source,
-            })?;
-        }
-        debug_assert_eq!(slices.len(), self.columns.len());
-        let page_bytes = self.options.page_bytes;
         let mut jobs = Vec::new();
-        for (index, slice) in slices.into_iter().enumerate() {
-            self.columns[index].push(index, slice, page_bytes, &mut jobs);
-        }
-        self.num_rows += batch.num_rows() as u64;
-        self.run(jobs).await
-    }
-
-    /// [`write_batch`](Self::write_batch) for 2.1/2.2: each leaf column queues the rows
-    /// pruned to its leaf.
-    async fn write_structural_batch(&mut self, batch: &RecordBatch) -> Result<()> {
-        let mut pruned = Vec::with_capacity(self.columns.len());
-        for column in &self.columns {
-            let leaf = column.leaf.as_ref().expect("2.1/2.2 columns are leaves");
-            let field = &self.fields[leaf.field];
-            let array = batch.column(leaf.field);
-            if array.data_type() != field.data_type() {
-                return Err(Error::InvalidInput(format!(
-                    "column `{}` has type {} in the batch, {} in the file schema",
-                    field.name(),
-                    array.data_type(),
-                    field.data_type()
-                )));
-            }
-            let single =
-                lancer_encoding::leaf_array(array, leaf.leaf).map_err(|source| Error::Column {
-                    column: column.path.clone(),
-                    source,
-                })?;
-            pruned.push(single);
-        }
-        let page_bytes = self.options.page_bytes;
-        let mut jobs = Vec::new();
-        for (index, array) in pruned.into_iter().enumerate() {
-            self.columns[index].push(index, ColumnSlice::Values(array), page_bytes, &mut jobs);
-        }
+        self.layout
+            .queue(batch, self.options.page_bytes, &mut jobs)?;
         self.num_rows += batch.num_rows() as u64;
         self.run(jobs).await
     }
 
     /// Flushes everything, writes the metadata and footer, and completes the upload.
     pub async fn finish(mut self) -> Result<WrittenFile> {
-        let jobs: Vec<Job> = self
-            .columns
-            .iter_mut()
-            .enumerate()
-            .filter(|(_, c)| !c.queue.is_empty())
-            .map(|(column, c)| {
-                c.queued_bytes = 0;
-                Job {
-                    column,
-                    arrays: std::mem::take(&mut c.queue),
-                }
-            })
-            .collect();
+        let jobs = self.layout.drain();
         self.run(jobs).await?;
-        if self.num_rows > 0 && self.structural.is_none() {
-            // Every column gets at least one page, and a struct header exactly one: pylance's
-            // reader expects both.
-            for index in 0..self.columns.len() {
-                let column = &self.columns[index];
-                let page = match column.kind {
-                    ColumnKind::StructHeader => {
-                        Some(lancer_encoding::encode_struct_header(column.header_values))
-                    }
-                    _ if column.pages.is_empty() => match encode(column, &[], None)? {
-                        Encoded::V2_0(page) => Some(page),
-                        Encoded::Structural(_) => unreachable!("a 2.0 column"),
-                    },
-                    _ => None,
-                };
-                if let Some(page) = page {
-                    self.write_page(index, page).await?;
-                }
+        if self.num_rows > 0 {
+            let has_pages: Vec<bool> = self.pages.iter().map(|p| !p.is_empty()).collect();
+            for (column, page) in self.layout.closing_pages(&has_pages)? {
+                self.write_page(column, page).await?;
             }
         }
         let descriptor = proto::FileDescriptor {
@@ -427,12 +318,13 @@ impl FileWriter {
                 kind: Some(column_encoding::Kind::Values(Default::default())),
             },
         );
-        let mut table = Vec::with_capacity(16 * self.columns.len());
+        let num_columns = self.pages.len();
+        let mut table = Vec::with_capacity(16 * num_columns);
         let mut metadata = Vec::new();
-        for column in &mut self.columns {
+        for pages in &mut self.pages {
             let bytes = proto::ColumnMetadata {
                 encoding: Some(column_encoding.clone()),
-                pages: std::mem::take(&mut column.pages),
+                pages: std::mem::take(pages),
                 buffer_offsets: Vec::new(),
                 buffer_sizes: Vec::new(),
             }
@@ -455,7 +347,7 @@ impl FileWriter {
             cmo_table_start,
             gbo_table_start,
             num_global_buffers: 1,
-            num_columns: self.columns.len() as u32,
+            num_columns: num_columns as u32,
             major,
             minor,
         };
@@ -472,7 +364,7 @@ impl FileWriter {
             size_bytes: self.position,
             schema: self.schema.clone(),
             version: self.options.version,
-            num_columns: self.columns.len(),
+            num_columns,
         })
     }
 
@@ -492,58 +384,37 @@ impl FileWriter {
         let mut jobs = jobs.into_iter().peekable();
         while jobs.peek().is_some() {
             let batch: Vec<Job> = jobs.by_ref().take(group).collect();
-            let columns = &self.columns;
-            let structural = self.structural;
-            let encode_job = |job: &Job| encode(&columns[job.column], &job.arrays, structural);
-            let pages: Vec<Result<Encoded>> = match pool {
+            let layout = &*self.layout;
+            let encode_job = |job: &Job| layout.encode(job);
+            let pages: Vec<Result<Vec<Page>>> = match pool {
                 Some(pool) => pool.install(|| batch.par_iter().map(encode_job).collect()),
                 // No threads to be had: encode on this one.
                 None => batch.iter().map(encode_job).collect(),
             };
-            for (job, page) in batch.iter().zip(pages) {
-                match page? {
-                    Encoded::V2_0(page) => self.write_page(job.column, page).await?,
-                    Encoded::Structural(pages) => {
-                        for page in pages {
-                            self.write_structural_page(job.column, page).await?;
-                        }
-                    }
+            for (job, pages) in batch.iter().zip(pages) {
+                for page in pages? {
+                    self.write_page(job.column, page).await?;
                 }
             }
         }
         Ok(())
     }
 
-    async fn write_page(&mut self, column: usize, page: EncodedPage) -> Result<()> {
+    async fn write_page(&mut self, column: usize, page: Page) -> Result<()> {
         let (offsets, sizes) = self.write_buffers(page.buffers).await?;
-        self.columns[column]
-            .pages
-            .push(proto::column_metadata::Page {
-                buffer_offsets: offsets,
-                buffer_sizes: sizes,
-                length: page.num_values,
-                encoding: Some(direct_encoding(ARRAY_ENCODING_TYPE_URL, &page.encoding)),
-                priority: 0,
-            });
-        Ok(())
-    }
-
-    async fn write_structural_page(
-        &mut self,
-        column: usize,
-        page: StructuralEncodedPage,
-    ) -> Result<()> {
-        let (offsets, sizes) = self.write_buffers(page.buffers).await?;
-        let column = &mut self.columns[column];
-        column.pages.push(proto::column_metadata::Page {
+        let priority = if self.layout.pages_record_first_row() {
+            self.rows_in_pages[column]
+        } else {
+            0
+        };
+        self.rows_in_pages[column] += page.length;
+        self.pages[column].push(proto::column_metadata::Page {
             buffer_offsets: offsets,
             buffer_sizes: sizes,
-            length: page.num_rows,
-            encoding: Some(direct_encoding(PAGE_LAYOUT_TYPE_URL, &page.layout)),
-            // pylance records a page's first row, and reads pages in that order.
-            priority: column.rows_written,
+            length: page.length,
+            encoding: Some(page.encoding),
+            priority,
         });
-        column.rows_written += page.num_rows;
         Ok(())
     }
 
@@ -587,175 +458,22 @@ impl FileWriter {
     }
 }
 
-/// Checks that every field can be written and lays out the file's columns.
-fn plan_columns(schema: &LanceSchema, version: FileVersion) -> Result<(Fields, Vec<ColumnWriter>)> {
+/// Checks that every field can be written in `version` and lays out the file's columns.
+fn layout_of(schema: &LanceSchema, version: FileVersion) -> Result<Box<dyn ColumnLayout>> {
     schema.validate()?;
     let arrow = schema.to_arrow()?;
-    let mut columns = Vec::new();
-    for (index, field) in arrow.fields().iter().enumerate() {
-        let checked = match version {
-            FileVersion::V2_0 => lancer_encoding::check_writable(field),
-            FileVersion::V2_1 => lancer_encoding::check_structural_writable(field, false),
-            FileVersion::V2_2 => lancer_encoding::check_structural_writable(field, true),
-            other => {
-                return Err(Error::UnsupportedVersion {
-                    version: other.to_string(),
-                    reason: "lancer writes file versions 2.0, 2.1 and 2.2".to_string(),
-                });
-            }
-        };
-        checked.map_err(|source| Error::Column {
-            column: field.name().clone(),
-            source,
-        })?;
-        match version {
-            FileVersion::V2_0 => add_columns(field.name(), field.data_type(), &mut columns),
-            _ => add_leaf_columns(index, field, &mut columns),
+    let fields = arrow.fields();
+    Ok(match version {
+        FileVersion::V2_0 => Box::new(v2_0::Layout::new(fields)?),
+        FileVersion::V2_1 => Box::new(structural::Layout::new(fields, StructuralVersion::V2_1)?),
+        FileVersion::V2_2 => Box::new(structural::Layout::new(fields, StructuralVersion::V2_2)?),
+        other => {
+            return Err(Error::UnsupportedVersion {
+                version: other.to_string(),
+                reason: "lancer writes file versions 2.0, 2.1 and 2.2".to_string(),
+            });
         }
-    }
-    Ok((arrow.fields().clone(), columns))
-}
-
-/// The columns of a 2.1/2.2 file's field: one per leaf.
-fn add_leaf_columns(index: usize, field: &arrow_schema::Field, out: &mut Vec<ColumnWriter>) {
-    for (leaf, single) in lancer_encoding::leaf_types(field.data_type())
-        .into_iter()
-        .enumerate()
-    {
-        let single = field.clone().with_data_type(single);
-        out.push(ColumnWriter {
-            kind: ColumnKind::Values,
-            data_type: single.data_type().clone(),
-            path: field.name().clone(),
-            queue: Vec::new(),
-            queued_bytes: 0,
-            header_values: 0,
-            pages: Vec::new(),
-            leaf: Some(LeafColumn {
-                field: index,
-                leaf,
-                single,
-            }),
-            rows_written: 0,
-        });
-    }
-}
-
-fn add_columns(path: &str, data_type: &DataType, out: &mut Vec<ColumnWriter>) {
-    let column = |kind, data_type: &DataType| ColumnWriter {
-        kind,
-        data_type: data_type.clone(),
-        path: path.to_string(),
-        queue: Vec::new(),
-        queued_bytes: 0,
-        header_values: 0,
-        pages: Vec::new(),
-        leaf: None,
-        rows_written: 0,
-    };
-    match data_type {
-        DataType::Struct(children) => {
-            out.push(column(ColumnKind::StructHeader, data_type));
-            for child in children {
-                add_columns(&format!("{path}.{}", child.name()), child.data_type(), out);
-            }
-        }
-        DataType::List(item) | DataType::LargeList(item) => {
-            out.push(column(ColumnKind::ListOffsets, data_type));
-            add_columns(&format!("{path}.{}", item.name()), item.data_type(), out);
-        }
-        _ => out.push(column(ColumnKind::Values, data_type)),
-    }
-}
-
-fn encode(
-    column: &ColumnWriter,
-    arrays: &[ArrayRef],
-    structural: Option<StructuralVersion>,
-) -> Result<Encoded> {
-    let in_column = |source| Error::Column {
-        column: column.path.clone(),
-        source,
-    };
-    if let (Some(version), Some(leaf)) = (structural, &column.leaf) {
-        return lancer_encoding::encode_structural_pages(&leaf.single, 0, arrays, version)
-            .map(Encoded::Structural)
-            .map_err(in_column);
-    }
-    let page = match column.kind {
-        ColumnKind::Values => lancer_encoding::encode_values(&column.data_type, arrays),
-        ColumnKind::ListOffsets => lancer_encoding::encode_list_offsets(arrays),
-        ColumnKind::StructHeader => Ok(lancer_encoding::encode_struct_header(0)),
-    };
-    page.map(Encoded::V2_0).map_err(in_column)
-}
-
-impl ColumnWriter {
-    /// Roughly the encoded bytes of `array` in this column.
-    fn estimate(&self, array: &ArrayRef) -> usize {
-        match (&self.leaf, self.kind) {
-            (Some(_), _) => lancer_encoding::structural_bytes_estimate(array),
-            (None, ColumnKind::ListOffsets) => 8 * array.len(),
-            (None, _) => ColumnSlice::Values(array.clone()).encoded_bytes_estimate(),
-        }
-    }
-
-    fn push(&mut self, index: usize, slice: ColumnSlice, page_bytes: usize, jobs: &mut Vec<Job>) {
-        let estimate = match &slice {
-            ColumnSlice::Values(array) if self.leaf.is_some() => self.estimate(array),
-            other => other.encoded_bytes_estimate(),
-        };
-        let array = match slice {
-            ColumnSlice::StructHeader(n) => {
-                self.header_values += n as u64;
-                return;
-            }
-            ColumnSlice::Values(a) | ColumnSlice::ListOffsets(a) => a,
-        };
-        if array.is_empty() {
-            return;
-        }
-        // An array larger than a page is cut into pieces of at least a page each; those
-        // become pages straight from the caller's buffers.
-        let pieces = (estimate / page_bytes).max(1);
-        let rows_per_piece = array.len().div_ceil(pieces);
-        let mut offset = 0;
-        while offset < array.len() {
-            let len = rows_per_piece.min(array.len() - offset);
-            let (piece, bytes) = if pieces == 1 {
-                (array.clone(), estimate)
-            } else {
-                let piece = array.slice(offset, len);
-                let bytes = self.estimate(&piece);
-                (piece, bytes)
-            };
-            if self.queue.is_empty() && bytes >= page_bytes {
-                jobs.push(Job {
-                    column: index,
-                    arrays: vec![piece],
-                });
-            } else {
-                // Queued data may wait for many batches: hold a compact copy rather than a
-                // slice that pins the caller's (possibly much larger) buffers.
-                let piece = if piece.get_buffer_memory_size() > 2 * bytes + 4096 {
-                    // A copy that fails (offset overflow) is no worse than the slice itself.
-                    lancer_encoding::compact(&piece).unwrap_or(piece)
-                } else {
-                    piece
-                };
-                self.queued_bytes += bytes;
-                self.queue.push(piece);
-                if self.queued_bytes >= page_bytes {
-                    self.queued_bytes = 0;
-                    jobs.push(Job {
-                        column: index,
-                        arrays: std::mem::take(&mut self.queue),
-                    });
-                }
-            }
-            offset += len;
-        }
-    }
+    })
 }
 
 /// The threads that encode pages. Not rayon's global pool: a process forked from one that
