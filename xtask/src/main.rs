@@ -6,12 +6,15 @@
 //! * `cargo xtask fuzz [--seconds N] [TARGET...]` — builds the `fuzz/` targets with
 //!   libFuzzer coverage instrumentation (stable toolchain, no cargo-fuzz needed) and runs each.
 //! * `cargo xtask bench [--criterion]` — benchmarks (see `benches/`).
+//! * `cargo xtask tidy` — the workspace's shape: crate layering, the front ends standing on
+//!   the facade, lean pure crates, no module import cycles (also the first step of `test`).
 //!
 //! Only the standard library is used so the tool itself builds in seconds.
 
 mod fuzz;
 mod oracle;
 mod servers;
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -22,6 +25,7 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("bench") => bench(&args[1..]),
+        Some("tidy") => tidy::run(),
         Some("oracle") => oracle::ensure().map(|python| println!("{}", python.display())),
         Some("servers") => servers::start().map(|servers| {
             for (key, value) in &servers.env {
@@ -51,6 +55,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   test [--fuzz-seconds N]          every test, with the pylance oracle and local S3 (moto) and
                                    Azure (Azurite) servers, then a short fuzz run
+  tidy                             check the crate layering, the front ends' dependencies, the
+                                   pure crates' trees and module cycles
   servers                          start the test servers and print their environment (Ctrl-C stops)
   fuzz [--seconds N] [TARGET...]   run the fuzz targets (default 60 s each)
   bench [--quick] [--rows N] [--reps N]
@@ -107,6 +113,7 @@ fn flag_value(args: &[String], flag: &str) -> Result<Option<u64>, String> {
 
 fn test(args: &[String]) -> Result<(), String> {
     let fuzz_seconds = flag_value(args, "--fuzz-seconds")?.unwrap_or(10);
+    tidy::run()?;
     let python = oracle::ensure()?;
     // Stopped when this function returns, whether the tests passed or not.
     let servers = servers::start()?;
