@@ -54,6 +54,7 @@
 // The handle, then one module per capability; each capability adds its methods to
 // `Dataset`, and none is imported by `dataset`.
 mod commit;
+mod compact;
 mod dataset;
 mod error;
 mod fragment;
@@ -62,6 +63,10 @@ mod validate;
 mod write;
 
 pub use commit::{CommitParams, merged_schema, schema_from_files};
+pub use compact::{
+    CompactionCommit, CompactionMetrics, CompactionOptions, CompactionPlan, CompactionTask,
+    RewriteResult,
+};
 pub use dataset::{Dataset, OpenParams, VersionInfo};
 pub use error::{Error, ErrorKind, Result};
 pub use fragment::DatasetFragment;

@@ -35,6 +35,14 @@ impl Default for CommitParams {
 }
 
 impl CommitParams {
+    pub(crate) fn storage_options(&self) -> &StoreOptions {
+        &self.storage_options
+    }
+
+    pub(crate) fn has_transaction_id(&self) -> bool {
+        self.transaction_id.is_some()
+    }
+
     /// Retry budget, timeout and backoff of the commit protocol.
     pub fn with_commit_options(mut self, options: CommitOptions) -> Self {
         self.commit = options;

@@ -149,6 +149,38 @@ pub(crate) fn check_writable(manifest: &Manifest) -> Result<FileVersion> {
     }
 }
 
+/// Writes `batches` (of `dataset`'s own columns) as new data files of `dataset`, in its file
+/// version and with its field ids, returning one fragment per file (ids 0 until a commit).
+/// The files are removed again if anything fails.
+pub(crate) async fn write_batches(
+    dataset: &crate::dataset::Dataset,
+    mut batches: futures::stream::BoxStream<'static, Result<RecordBatch>>,
+    params: &WriteParams,
+) -> Result<Vec<Fragment>> {
+    use futures::StreamExt;
+    let version = check_writable(dataset.manifest())?;
+    let target = Target {
+        store: dataset.object_store().clone(),
+        root: dataset.store.root().clone(),
+        local_dir: lancer_commit::local_dir(dataset.uri()),
+        schema: dataset.manifest().schema.clone(),
+        arrow: dataset.manifest().schema.to_arrow_ref()?,
+        version,
+    };
+    let mut files = FileRoller::new(&target, params);
+    let written = async {
+        while let Some(batch) = batches.next().await {
+            files.write(&conform_batch(&batch?, &target.arrow)?).await?;
+        }
+        Ok(())
+    }
+    .await;
+    match written {
+        Ok(()) => files.finish().await,
+        Err(e) => Err(files.abandon(e).await),
+    }
+}
+
 /// Writes the rows of `reader` as new data files of the dataset at `uri`, without
 /// committing, and returns one fragment per file (ids 0 until the coordinator commits).
 ///
