@@ -55,6 +55,9 @@ enum Command {
     /// Worker side of a merge: add columns to one fragment as a new data file; print the
     /// updated fragment as JSON for `lancer commit --operation merge`.
     MergeColumns(commands::merge::Args),
+    /// Compact small fragments and deleted rows: `plan`, `execute` and `commit` for a
+    /// scheduler, or `lancer compact URI` to do all three here.
+    Compact(commands::compact::Args),
     /// Print rows of a dataset (a table, or a .parquet/.csv/.jsonl/.arrow file).
     Scan(commands::read::ScanArgs),
     /// Print a version's schema, rows, fragments, files and format.
@@ -140,6 +143,7 @@ async fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::WriteFragments(args) => commands::write::run(args, context).await,
         Command::Commit(args) => commands::commit::run(args, context).await,
         Command::MergeColumns(args) => commands::merge::run(args, context).await,
+        Command::Compact(args) => commands::compact::run(args, context).await,
         Command::Scan(args) => commands::read::scan(args, context).await,
         Command::Show(args) => commands::read::show(args, context).await,
         Command::Versions(args) => commands::read::versions(args, context).await,

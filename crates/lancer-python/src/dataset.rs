@@ -21,7 +21,7 @@ use crate::write::{PyStorageOptions, store_options};
 
 /// One version of a dataset (the native half of `lancer.LanceDataset`).
 #[pyclass(module = "lancer._lancer", frozen, skip_from_py_object)]
-pub(crate) struct NativeDataset(Dataset);
+pub(crate) struct NativeDataset(pub(crate) Dataset);
 
 /// One fragment of a dataset version (the native half of `lancer.LanceFragment`).
 #[pyclass(module = "lancer._lancer", frozen, skip_from_py_object)]

@@ -7,6 +7,7 @@
 //! Arrow data crosses through the Arrow C data interfaces, without copying columns. Calls
 //! that do IO or encoding release the GIL (see `runtime.rs` for nesting and forks).
 
+mod compact;
 mod dataset;
 mod errors;
 mod runtime;
@@ -26,5 +27,13 @@ fn _lancer(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(write::normalize_fragment_json, module)?)?;
     module.add_function(wrap_pyfunction!(dataset::open_dataset, module)?)?;
     module.add_function(wrap_pyfunction!(dataset::commit, module)?)?;
+    module.add_function(wrap_pyfunction!(compact::plan_compaction, module)?)?;
+    module.add_function(wrap_pyfunction!(compact::execute_compaction_task, module)?)?;
+    module.add_function(wrap_pyfunction!(compact::commit_compaction, module)?)?;
+    module.add_function(wrap_pyfunction!(
+        compact::discard_compaction_result,
+        module
+    )?)?;
+    module.add_function(wrap_pyfunction!(compact::plan_tasks, module)?)?;
     Ok(())
 }

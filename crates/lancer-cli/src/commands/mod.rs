@@ -1,7 +1,8 @@
-//! One module per capability of the facade (write, commit, merge, read, validate), plus the
+//! One module per capability of the facade (write, commit, merge, compact, read, validate), plus the
 //! demo; each holds its subcommands.
 
 pub mod commit;
+pub mod compact;
 pub mod demo;
 pub mod merge;
 pub mod read;

@@ -6,12 +6,14 @@ Workers write fragments (:func:`lancer.fragment.write_fragments`) and send their
 ``import lancer as lance``.
 """
 
+from . import optimize
 from ._lancer import LanceSchema, __version__
 from .dataset import LanceDataset, LanceOperation, LanceScanner, dataset
 from .errors import (
     CommitConflictError,
     CommitRebuildError,
     CommitRetriesExhaustedError,
+    CorruptDatasetError,
     DatasetNotFoundError,
     InvalidCommitError,
     InvalidInputError,
@@ -25,6 +27,7 @@ __all__ = [
     "CommitConflictError",
     "CommitRebuildError",
     "CommitRetriesExhaustedError",
+    "CorruptDatasetError",
     "DataFile",
     "DatasetNotFoundError",
     "DeletionFile",
@@ -41,5 +44,6 @@ __all__ = [
     "UnsupportedError",
     "__version__",
     "dataset",
+    "optimize",
     "write_fragments",
 ]

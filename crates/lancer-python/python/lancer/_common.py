@@ -17,6 +17,11 @@ class DatasetLike(abc.ABC):
     @abc.abstractmethod
     def uri(self) -> str: ...
 
+    @property
+    def storage_options(self) -> Optional[Dict[str, str]]:
+        """The storage options the dataset was opened with."""
+        return None
+
 
 def dataset_uri(uri: Any) -> str:
     """A dataset URI from a string, a path-like object or a dataset."""

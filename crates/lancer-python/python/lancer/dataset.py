@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Union
 
 import pyarrow as pa
 
-from . import _commit, _lancer
+from . import _commit, _lancer, optimize as _optimize
 from ._commit import LanceOperation
 from ._common import DatasetLike, dataset_uri
 from ._common import storage_options as storage_options_of
@@ -97,6 +97,16 @@ class LanceDataset(DatasetLike):
         ds._native = native
         ds._options = options
         return ds
+
+    @property
+    def storage_options(self) -> Optional[Dict[str, str]]:
+        """The storage options the dataset was opened with."""
+        return self._options
+
+    @property
+    def optimize(self) -> "DatasetOptimizer":
+        """pylance's ``ds.optimize``: ``compact_files``."""
+        return DatasetOptimizer(self)
 
     @property
     def uri(self) -> str:
@@ -241,6 +251,46 @@ class LanceDataset(DatasetLike):
 
     def __repr__(self) -> str:
         return f"LanceDataset(uri={self.uri!r}, version={self.version})"
+
+
+class DatasetOptimizer:
+    """Compaction of a dataset in place (pylance's ``LanceDataset.optimize``)."""
+
+    def __init__(self, dataset: "LanceDataset"):
+        self._dataset = dataset
+
+    def compact_files(
+        self,
+        *,
+        target_rows_per_fragment: Optional[int] = None,
+        max_rows_per_group: Optional[int] = None,
+        max_bytes_per_file: Optional[int] = None,
+        materialize_deletions: Optional[bool] = None,
+        materialize_deletions_threshold: Optional[float] = None,
+        defer_index_remap: Optional[bool] = None,
+        num_threads: Optional[int] = None,
+        batch_size: Optional[int] = None,
+        **more: Any,
+    ) -> "_optimize.CompactionMetrics":
+        """Rewrites small adjacent fragments (and fragments with many deleted rows) as
+        fragments of about ``target_rows_per_fragment`` rows, tasks in parallel here, one
+        commit; the dataset moves to the new version. pylance's other options raise
+        :class:`lancer.errors.UnsupportedError` when given."""
+        options = dict(
+            target_rows_per_fragment=target_rows_per_fragment,
+            max_rows_per_group=max_rows_per_group,
+            max_bytes_per_file=max_bytes_per_file,
+            materialize_deletions=materialize_deletions,
+            materialize_deletions_threshold=materialize_deletions_threshold,
+            defer_index_remap=defer_index_remap,
+            num_threads=num_threads,
+            batch_size=batch_size,
+            **more,
+        )
+        metrics, native, _ = _optimize.compact(self._dataset, options)
+        if native is not None:
+            self._dataset._native = native
+        return metrics
 
 
 def dataset(

@@ -44,89 +44,163 @@ impl Dataset {
         results: &[RewriteResult],
         params: &CommitParams,
     ) -> Result<CompactionCommit> {
-        let mut by_task = check_results(plan, results)?;
-        let open = OpenParams::default().with_storage_options(params.storage_options().clone());
-        let planned = Dataset::open_with(uri, &open.clone().with_version(plan.read_version))
-            .await
-            .map_err(|e| {
-                if e.kind() == ErrorKind::NotFound {
-                    Error::not_found(format!(
-                        "version {} of {uri}, which the compaction was planned on, is gone (cleaned up?); plan again",
-                        plan.read_version
-                    ))
-                } else {
-                    e
-                }
-            })?;
-        if planned.manifest().transaction_file != plan.dataset_tag {
-            return Err(Error::invalid_input(format!(
-                "the compaction plan was made on another dataset, not on version {} of {uri}",
-                plan.read_version
-            )));
-        }
-        let mut skipped = Vec::new();
-        for _ in 0..ATTEMPTS {
-            let tasks: Vec<usize> = by_task.keys().copied().collect();
-            let groups = by_task
-                .iter()
-                .map(|(task, result)| RewriteGroup {
-                    old_fragments: plan.tasks[*task].fragments.clone(),
-                    new_fragments: result.new_fragments.clone(),
-                })
-                .collect();
-            let mut commit = params.clone();
-            if !params.has_transaction_id() {
-                commit = commit.with_transaction_id(derived_id(&plan.plan_id, &tasks));
-            }
-            let outcome = Dataset::commit(
-                uri,
-                Operation::Rewrite { groups },
-                plan.read_version,
-                &commit,
-            )
-            .await;
-            match outcome {
-                Ok(dataset) => {
-                    let mut metrics = CompactionMetrics::default();
-                    for result in by_task.values() {
-                        metrics += result.metrics;
-                    }
-                    return Ok(CompactionCommit {
-                        dataset,
-                        committed: tasks,
-                        skipped,
-                        metrics,
-                    });
-                }
-                Err(error) if error.kind() == ErrorKind::Rebuild => {
-                    // Someone changed fragments since the plan: leave out the tasks whose
-                    // fragments are not as planned, and commit the rest.
-                    let latest = Dataset::open_with(uri, &open).await?;
-                    let changed = changed_tasks(plan, by_task.keys().copied(), &latest);
-                    if changed.is_empty() {
-                        return Err(error);
-                    }
-                    for (task, why) in changed {
-                        by_task.remove(&task);
-                        skipped.push((task, why));
-                    }
-                    if by_task.is_empty() {
-                        return Err(error.note(format!(
-                            "(every task's fragments changed since version {}: plan again)",
-                            plan.read_version
-                        )));
-                    }
-                }
-                Err(error) => return Err(error),
-            }
-        }
-        Err(Error::new(
-            ErrorKind::RetriesExhausted,
-            format!(
-                "the planned fragments kept changing under the compaction commit ({ATTEMPTS} attempts)"
-            ),
-        ))
+        let by_task = check_results(plan, results)?;
+        let groups = by_task
+            .into_iter()
+            .map(|(task, result)| (task, (plan.tasks[task].fragments.clone(), result)))
+            .collect();
+        let origin = Origin {
+            plan_id: &plan.plan_id,
+            read_version: plan.read_version,
+            dataset_tag: &plan.dataset_tag,
+        };
+        commit_groups(uri, origin, groups, params).await
     }
+
+    /// [`commit_compaction`](Self::commit_compaction) without the plan (pylance's
+    /// `Compaction.commit(dataset, rewrites)`): the results must come from one plan, and
+    /// each names the fragments it replaces, which must be those of the plan's version.
+    pub async fn commit_compaction_results(
+        uri: &str,
+        results: &[RewriteResult],
+        params: &CommitParams,
+    ) -> Result<CompactionCommit> {
+        let Some(first) = results.first() else {
+            return Err(Error::invalid_input("no compaction results to commit"));
+        };
+        let mut groups = BTreeMap::new();
+        for result in results {
+            if result.plan_id != first.plan_id
+                || result.read_version != first.read_version
+                || result.dataset_tag != first.dataset_tag
+            {
+                return Err(Error::invalid_input(format!(
+                    "compaction results of tasks {} and {} come from different plans",
+                    first.task, result.task
+                )));
+            }
+            if groups
+                .insert(result.task, (result.old_fragments.clone(), result))
+                .is_some()
+            {
+                return Err(Error::invalid_input(format!(
+                    "compaction result of task {}: given twice",
+                    result.task
+                )));
+            }
+        }
+        let origin = Origin {
+            plan_id: &first.plan_id,
+            read_version: first.read_version,
+            dataset_tag: &first.dataset_tag,
+        };
+        commit_groups(uri, origin, groups, params).await
+    }
+}
+
+/// The plan results come from.
+#[derive(Clone, Copy)]
+struct Origin<'a> {
+    plan_id: &'a str,
+    read_version: u64,
+    dataset_tag: &'a str,
+}
+
+/// One task's rewrite: the fragments it replaces, and its result.
+type Group<'a> = (Vec<Fragment>, &'a RewriteResult);
+
+async fn commit_groups(
+    uri: &str,
+    origin: Origin<'_>,
+    mut groups: BTreeMap<usize, Group<'_>>,
+    params: &CommitParams,
+) -> Result<CompactionCommit> {
+    let open = OpenParams::default().with_storage_options(params.storage_options().clone());
+    let planned = Dataset::open_with(uri, &open.clone().with_version(origin.read_version))
+        .await
+        .map_err(|e| {
+            if e.kind() == ErrorKind::NotFound {
+                Error::not_found(format!(
+                    "version {} of {uri}, which the compaction was planned on, is gone (cleaned up?); plan again",
+                    origin.read_version
+                ))
+            } else {
+                e
+            }
+        })?;
+    if planned.manifest().transaction_file != origin.dataset_tag {
+        return Err(Error::invalid_input(format!(
+            "the compaction was planned on another dataset, not on version {} of {uri}",
+            origin.read_version
+        )));
+    }
+    for (task, (old, result)) in &groups {
+        check_against_version(&planned, old, result).map_err(|why| {
+            Error::invalid_input(format!("compaction result of task {task}: {why}"))
+        })?;
+    }
+    let mut skipped = Vec::new();
+    for _ in 0..ATTEMPTS {
+        let tasks: Vec<usize> = groups.keys().copied().collect();
+        let rewrite = groups
+            .values()
+            .map(|(old, result)| RewriteGroup {
+                old_fragments: old.clone(),
+                new_fragments: result.new_fragments.clone(),
+            })
+            .collect();
+        let mut commit = params.clone();
+        if !params.has_transaction_id() {
+            commit = commit.with_transaction_id(derived_id(origin.plan_id, &tasks));
+        }
+        let outcome = Dataset::commit(
+            uri,
+            Operation::Rewrite { groups: rewrite },
+            origin.read_version,
+            &commit,
+        )
+        .await;
+        match outcome {
+            Ok(dataset) => {
+                let mut metrics = CompactionMetrics::default();
+                for (_, result) in groups.values() {
+                    metrics += result.metrics;
+                }
+                return Ok(CompactionCommit {
+                    dataset,
+                    committed: tasks,
+                    skipped,
+                    metrics,
+                });
+            }
+            Err(error) if error.kind() == ErrorKind::Rebuild => {
+                // Someone changed fragments since the plan: leave out the tasks whose
+                // fragments are not as planned, and commit the rest.
+                let latest = Dataset::open_with(uri, &open).await?;
+                let changed = changed_tasks(&groups, origin.read_version, &latest);
+                if changed.is_empty() {
+                    return Err(error);
+                }
+                for (task, why) in changed {
+                    groups.remove(&task);
+                    skipped.push((task, why));
+                }
+                if groups.is_empty() {
+                    return Err(error.note(format!(
+                        "(every task's fragments changed since version {}: plan again)",
+                        origin.read_version
+                    )));
+                }
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Err(Error::new(
+        ErrorKind::RetriesExhausted,
+        format!(
+            "the planned fragments kept changing under the compaction commit ({ATTEMPTS} attempts)"
+        ),
+    ))
 }
 
 /// The results by task, each checked against the plan.
@@ -142,22 +216,23 @@ fn check_results<'a>(
         let refused = |why: String| {
             Error::invalid_input(format!("compaction result of task {}: {why}", result.task))
         };
-        let refuse = |why: String| Err(refused(why));
         if result.plan_id != plan.plan_id {
-            return refuse(format!(
+            return Err(refused(format!(
                 "it comes from plan {}, not from plan {}",
                 result.plan_id, plan.plan_id
-            ));
+            )));
         }
         if result.read_version != plan.read_version || result.dataset_tag != plan.dataset_tag {
-            return refuse("it was made on another version or dataset than the plan".into());
+            return Err(refused(
+                "it was made on another version or dataset than the plan".into(),
+            ));
         }
         let Some(task) = plan.tasks.get(result.task) else {
-            return refuse(format!("the plan has {} tasks", plan.tasks.len()));
+            return Err(refused(format!("the plan has {} tasks", plan.tasks.len())));
         };
         check_result(task, result).map_err(refused)?;
         if by_task.insert(result.task, result).is_some() {
-            return refuse("given twice".into());
+            return Err(refused("given twice".into()));
         }
     }
     Ok(by_task)
@@ -165,11 +240,38 @@ fn check_results<'a>(
 
 fn check_result(task: &CompactionTask, result: &RewriteResult) -> std::result::Result<(), String> {
     let planned: Vec<u64> = task.fragments.iter().map(|f| f.id).collect();
-    if result.old_fragments != planned {
+    let replaced: Vec<u64> = result.old_fragments.iter().map(|f| f.id).collect();
+    if replaced != planned {
         return Err(format!(
-            "it replaces fragments {:?}, the task {planned:?}",
-            result.old_fragments
+            "it replaces fragments {replaced:?}, the task {planned:?}"
         ));
+    }
+    Ok(())
+}
+
+/// Checks a result against the version it was planned on: the fragments it replaces are
+/// that version's, and its new fragments (ids to come, no deletions) hold the rows those
+/// show.
+fn check_against_version(
+    planned: &Dataset,
+    old: &[Fragment],
+    result: &RewriteResult,
+) -> std::result::Result<(), String> {
+    if old.is_empty() {
+        return Err("it replaces no fragment".into());
+    }
+    let mut shown = 0u64;
+    for fragment in old {
+        if planned.fragment_metadata(fragment.id) != Some(fragment) {
+            return Err(format!(
+                "fragment {} is not as version {} has it",
+                fragment.id,
+                planned.version()
+            ));
+        }
+        shown += fragment
+            .num_rows()
+            .ok_or_else(|| format!("fragment {} does not record its rows", fragment.id))?;
     }
     if let Some(numbered) = result.new_fragments.iter().find(|f| f.id != 0) {
         return Err(format!(
@@ -189,19 +291,18 @@ fn check_result(task: &CompactionTask, result: &RewriteResult) -> std::result::R
     }
     let rows: Option<u64> = result.new_fragments.iter().map(|f| f.physical_rows).sum();
     match rows {
-        Some(rows) if rows == task.rows && rows == result.rows => Ok(()),
+        Some(rows) if rows == shown && rows == result.rows => Ok(()),
         Some(rows) => Err(format!(
-            "its new fragments hold {rows} rows, the task's fragments show {}",
-            task.rows
+            "its new fragments hold {rows} rows, the fragments they replace show {shown}"
         )),
         None => Err("a new fragment does not say how many rows it holds".into()),
     }
 }
 
-/// The tasks (among `tasks`) whose fragments `latest` does not have as the plan does.
+/// The tasks whose fragments `latest` does not have as the plan's version does.
 fn changed_tasks(
-    plan: &CompactionPlan,
-    tasks: impl Iterator<Item = usize>,
+    groups: &BTreeMap<usize, Group<'_>>,
+    read_version: u64,
     latest: &Dataset,
 ) -> Vec<(usize, String)> {
     let now: HashMap<u64, &Fragment> = latest
@@ -210,9 +311,10 @@ fn changed_tasks(
         .iter()
         .map(|f| (f.id, f))
         .collect();
-    tasks
-        .filter_map(|task| {
-            plan.tasks[task].fragments.iter().find_map(|planned| {
+    groups
+        .iter()
+        .filter_map(|(task, (old, _))| {
+            old.iter().find_map(|planned| {
                 match now.get(&planned.id) {
                     None => Some(format!(
                         "fragment {} is gone in version {}",
@@ -220,14 +322,13 @@ fn changed_tasks(
                         latest.version()
                     )),
                     Some(current) if *current != planned => Some(format!(
-                        "fragment {} changed after version {} (in version {} its files or deletions differ)",
+                        "fragment {} changed after version {read_version} (in version {} its files or deletions differ)",
                         planned.id,
-                        plan.read_version,
                         latest.version()
                     )),
                     Some(_) => None,
                 }
-                .map(|why| (task, why))
+                .map(|why| (*task, why))
             })
         })
         .collect()

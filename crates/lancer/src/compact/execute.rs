@@ -70,11 +70,40 @@ impl CompactionTask {
             task: self.index,
             read_version: self.read_version,
             dataset_tag: self.dataset_tag.clone(),
-            old_fragments: ids,
+            old_fragments: self.fragments.clone(),
             new_fragments,
             rows: written,
             metrics,
         })
+    }
+}
+
+impl RewriteResult {
+    /// Deletes the result's new data files, when it is not going to be committed (a
+    /// compaction that failed elsewhere): files any version of `dataset` lists now are
+    /// kept, whatever the result says.
+    pub async fn discard(&self, dataset: &Dataset) -> Result<()> {
+        let latest = dataset
+            .checkout_version(dataset.latest_version().await?)
+            .await?;
+        let in_use: std::collections::HashSet<&str> = latest
+            .manifest()
+            .fragments
+            .iter()
+            .flat_map(|f| &f.files)
+            .map(|f| f.path.as_str())
+            .collect();
+        let unused: Vec<lancer_table::Fragment> = self
+            .new_fragments
+            .iter()
+            .filter(|f| {
+                f.files
+                    .iter()
+                    .all(|file| !in_use.contains(file.path.as_str()))
+            })
+            .cloned()
+            .collect();
+        remove_files(dataset, &unused).await
     }
 }
 

@@ -288,7 +288,7 @@ impl RewriteResult {
             "read_version": self.read_version,
             "dataset_tag": self.dataset_tag,
             "rows": self.rows,
-            "old_fragments": self.old_fragments,
+            "old_fragments": fragments_json(&self.old_fragments),
             "new_fragments": fragments_json(&self.new_fragments),
             "metrics": metrics_json(&self.metrics),
         })
@@ -300,22 +300,12 @@ impl RewriteResult {
     pub fn from_json(text: &str) -> Result<RewriteResult> {
         let what = "result";
         let object = object(text, RESULT, what)?;
-        let Value::Array(ids) = field(&object, "old_fragments", what)? else {
-            return Err(bad(what, "`old_fragments` is not a list"));
-        };
-        let old_fragments = ids
-            .iter()
-            .map(|id| {
-                id.as_u64()
-                    .ok_or_else(|| bad(what, "a fragment id is not a whole number"))
-            })
-            .collect::<Result<Vec<_>>>()?;
         Ok(RewriteResult {
             plan_id: plan_id(&object, what)?,
             task: index(&object, "task", what)?,
             read_version: number(&object, "read_version", what)?,
             dataset_tag: self::text(&object, "dataset_tag", what)?,
-            old_fragments,
+            old_fragments: fragments(&object, "old_fragments", what)?,
             new_fragments: fragments(&object, "new_fragments", what)?,
             rows: number(&object, "rows", what)?,
             metrics: metrics(&object, what)?,

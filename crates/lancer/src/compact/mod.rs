@@ -208,7 +208,8 @@ pub struct RewriteResult {
     pub(crate) task: usize,
     pub(crate) read_version: u64,
     pub(crate) dataset_tag: String,
-    pub(crate) old_fragments: Vec<u64>,
+    /// The task's fragments, as the plan's version has them.
+    pub(crate) old_fragments: Vec<Fragment>,
     pub(crate) new_fragments: Vec<Fragment>,
     pub(crate) rows: u64,
     pub(crate) metrics: CompactionMetrics,
@@ -225,8 +226,8 @@ impl RewriteResult {
         &self.new_fragments
     }
 
-    /// Ids of the fragments they replace.
-    pub fn old_fragments(&self) -> &[u64] {
+    /// The fragments they replace.
+    pub fn old_fragments(&self) -> &[Fragment] {
         &self.old_fragments
     }
 
