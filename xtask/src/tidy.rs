@@ -269,7 +269,7 @@ fn python_module_graph(dir: &Path) -> Result<BTreeMap<String, BTreeSet<String>>,
                 uses.extend(
                     imported
                         .split(',')
-                        .map(|n| n.trim().split_whitespace().next().unwrap_or("").to_string()),
+                        .map(|n| n.split_whitespace().next().unwrap_or("").to_string()),
                 );
             } else if !module.is_empty() {
                 uses.insert(module.split('.').next().unwrap_or(module).to_string());
