@@ -111,5 +111,14 @@ def concurrent(uri, threads, commits, path):
     report(time.perf_counter() - clock, len(landed), 0, start)
 
 
+def compact(uri, target):
+    start, clock, before = time.time(), time.perf_counter(), cpu()
+    ds = lance.dataset(uri)
+    ds.optimize.compact_files(target_rows_per_fragment=int(target))
+    rows = lance.dataset(uri).count_rows()
+    report(time.perf_counter() - clock, rows, 0, start, cpu() - before)
+
+
 if __name__ == "__main__":
-    {"write": write, "overwrite": overwrite, "scan": scan, "commit": commit, "concurrent": concurrent}[sys.argv[1]](*sys.argv[2:])
+    {"write": write, "overwrite": overwrite, "scan": scan, "commit": commit, "concurrent": concurrent,
+     "compact": compact}[sys.argv[1]](*sys.argv[2:])

@@ -105,5 +105,31 @@ async fn nested_columns_in_2_1_and_2_2_datasets_cross_over_with_pylance() {
             &twice,
             &format!("lancer reading pylance's {version} append"),
         );
+        // lancer compacts lancer's and pylance's fragments together; both read the same.
+        let before = dataset.get_fragments().len();
+        let plan = dataset
+            .plan_compaction(&lancer::CompactionOptions::default())
+            .await
+            .unwrap();
+        assert!(plan.num_tasks() >= 1);
+        let mut results = Vec::new();
+        for task in plan.tasks() {
+            results.push(task.execute(&dataset).await.unwrap());
+        }
+        let compacted = Dataset::commit_compaction(&uri, &plan, &results, &CommitParams::default())
+            .await
+            .unwrap()
+            .dataset;
+        assert!(compacted.get_fragments().len() < before);
+        let after = compacted.scan().to_batch().await.unwrap();
+        assert_batches_equal(
+            &after,
+            &twice,
+            &format!("lancer reading its compacted {version}"),
+        );
+        let doubled = dir.path().join(format!("twice_{}.arrow", version.as_str()));
+        write_ipc(&doubled, &twice);
+        let seen = run_json(python, "read_equals.py", &[&uri, &doubled]);
+        assert_eq!(seen["version"], 3);
     }
 }

@@ -520,6 +520,24 @@ async fn the_seed_flow_on_servers() {
                 endpoint.kind
             );
         }
+        // Compaction of the three fragments on the server: one fragment, the same rows.
+        let latest = Dataset::open_with(&uri, &open).await.unwrap();
+        let before = rows(&latest.scan().to_batch().await.unwrap());
+        let plan = latest
+            .plan_compaction(&lancer::CompactionOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(plan.num_tasks(), 1, "{:?}", endpoint.kind);
+        let result = plan.tasks()[0].execute(&latest).await.unwrap();
+        let compacted = Dataset::commit_compaction(&uri, &plan, &[result], &commit)
+            .await
+            .unwrap()
+            .dataset;
+        assert_eq!(compacted.version(), 4);
+        assert_eq!(compacted.get_fragments().len(), 1);
+        let after = rows(&compacted.scan().to_batch().await.unwrap());
+        assert_eq!(after, before, "{:?}", endpoint.kind);
+        assert!(compacted.check_files().await.unwrap().problems.is_empty());
         eprintln!("seed flow on {:?}: ok", endpoint.kind);
     }
 }

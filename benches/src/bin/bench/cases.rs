@@ -612,6 +612,43 @@ pub fn run(config: &Config) -> Results {
         }
     }
 
+    // 8. compaction: the reference table as fragments of 1,000 rows (2.2), compacted into
+    // fragments of 1,048,576; each repetition works on a fresh copy of the same dataset.
+    let source = dir.join("compact-source");
+    if !source.join("_versions").exists() {
+        let _ = std::fs::remove_dir_all(&source);
+        lancer.run("small-files", &[&input, &source, &"1000"]);
+    }
+    let run_dir = dir.join("compact-run");
+    let copy = || -> String {
+        let target = fresh(&run_dir);
+        copy_tree(&source, &run_dir);
+        settle();
+        target
+    };
+    let (lk, pk) = alternate(
+        config.reps,
+        |_| lancer.run("compact", &[&copy(), &"1048576"]),
+        |_| pylance.run("compact", &[&copy(), &"1048576"]),
+    );
+    let fragments = config.rows.div_ceil(1000);
+    cases.push(CaseResult::new(
+        format!("compaction of {fragments} fragments of 1,000 rows"),
+        "s",
+        Better::Lower,
+        Some(0.5),
+        lk.iter().map(|m| m.seconds).collect(),
+        pk.iter().map(|m| m.seconds).collect(),
+    ));
+    cases.push(CaseResult::new(
+        "peak RSS while compacting",
+        "MB",
+        Better::Lower,
+        Some(0.5),
+        lk.iter().map(|m| m.peak_rss_bytes as f64 / 1e6).collect(),
+        pk.iter().map(|m| m.peak_rss_bytes as f64 / 1e6).collect(),
+    ));
+
     // Physical limits, measured in the same run on the same byte count.
     let bytes = std::fs::metadata(&input).expect("input").len() as usize;
     let limits: Vec<(f64, f64)> = (0..config.reps.max(2))
@@ -656,4 +693,18 @@ fn renamed_copies(text: &str, tag: &str, n: usize) -> String {
         })
         .collect();
     format!("[{}]", copies.join(", "))
+}
+
+/// Copies a directory tree (a dataset) file by file.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("directory");
+    for entry in std::fs::read_dir(from).expect("source") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
 }

@@ -348,3 +348,59 @@ pub fn raw_limits(dir: &Path, bytes: usize) -> (f64, f64) {
     let _ = std::fs::remove_file(&path);
     (write, read)
 }
+
+/// `small-files INPUT URI ROWS`: the input as a 2.2 dataset of ROWS-row fragments (setup,
+/// untimed).
+pub fn small_files(args: &[String]) {
+    let (input, uri, rows) = (&args[0], &args[1], args[2].parse::<usize>().expect("rows"));
+    runtime().block_on(async {
+        let reader =
+            arrow_ipc::reader::FileReader::try_new(File::open(input).expect("input"), None)
+                .expect("IPC");
+        let schema = lancer::LanceSchema::from_arrow(&reader.schema()).expect("schema");
+        let params = WriteParams::default().with_max_rows_per_file(rows);
+        let fragments = lancer::write_fragments(uri, reader, &params)
+            .await
+            .expect("write");
+        Dataset::commit(
+            uri,
+            Operation::overwrite(fragments, schema),
+            0,
+            &CommitParams::default(),
+        )
+        .await
+        .expect("commit");
+    });
+    println!("{}", Measurement::default().to_json());
+}
+
+/// `compact URI TARGET_ROWS`: plan, every task at once on this machine, one commit.
+pub fn compact(args: &[String]) {
+    use futures::StreamExt;
+    let (uri, target) = (&args[0], args[1].parse::<u64>().expect("rows"));
+    let runtime = runtime();
+    let (start, clock, cpu) = (now(), Instant::now(), cpu_seconds());
+    let rows = runtime.block_on(async {
+        let dataset = Dataset::open(uri).await.expect("open");
+        let options = lancer::CompactionOptions::default().with_target_rows_per_fragment(target);
+        let plan = dataset.plan_compaction(&options).await.expect("plan");
+        let parallelism = std::thread::available_parallelism().map_or(2, usize::from);
+        let results: Vec<lancer::RewriteResult> = futures::stream::iter(plan.tasks())
+            .map(|task| task.execute(&dataset))
+            .buffer_unordered(parallelism)
+            .map(|r| r.expect("task"))
+            .collect()
+            .await;
+        let committed = Dataset::commit_compaction(uri, &plan, &results, &CommitParams::default())
+            .await
+            .expect("commit");
+        committed.dataset.count_rows().expect("rows")
+    });
+    report(
+        clock.elapsed().as_secs_f64(),
+        rows,
+        0,
+        cpu_seconds() - cpu,
+        start,
+    );
+}

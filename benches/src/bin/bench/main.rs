@@ -35,6 +35,8 @@ fn main() {
             Some("count") => lancer_side::count(rest),
             Some("grow") => lancer_side::grow(rest),
             Some("sizes") => lancer_side::sizes(rest),
+            Some("small-files") => lancer_side::small_files(rest),
+            Some("compact") => lancer_side::compact(rest),
             // A misspelt measurement must not fall through to a whole benchmark run (which
             // would spawn itself again).
             other => panic!("unknown measurement {other:?}"),

@@ -23,6 +23,9 @@ const RANGED_READ_MIN_BYTES: u64 = 256 * 1024;
 /// batch-sized reads reuse the allocator's memory (and hold less of it).
 const STREAMED_PAGE_MIN_BYTES: u64 = 16 * 1024 * 1024;
 
+/// Pages smaller than this are decoded on the reading task rather than a blocking thread.
+const INLINE_DECODE_MAX_BYTES: u64 = 256 * 1024;
+
 /// One leaf column of a 2.1/2.2 field.
 struct LeafCursor {
     column: ColumnCursor,
@@ -281,14 +284,19 @@ impl LeafCursor {
             };
             lancer_encoding::decode_structural_page(source, &data_type)
         };
-        // A whole page is real CPU work: off the async threads, so the columns of a file
-        // decode in parallel.
+        // A large page is real CPU work: off the async threads, so the columns of a file
+        // decode in parallel. A small one costs less to decode here than to hand over.
+        let bytes: u64 = info
+            .buffers
+            .iter()
+            .map(|b| b.end - b.start)
+            .fold(0u64, u64::saturating_add);
         let decoded = match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => runtime
+            Ok(runtime) if bytes >= INLINE_DECODE_MAX_BYTES => runtime
                 .spawn_blocking(decode)
                 .await
                 .map_err(|e| corrupt(format!("page decoding stopped: {e}")))?,
-            Err(_) => decode(),
+            _ => decode(),
         };
         let array = decoded.map_err(|e| self.column.column_error(e))?;
         // The page is decoded: its raw buffers are no longer needed.
