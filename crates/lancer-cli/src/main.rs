@@ -58,6 +58,11 @@ enum Command {
     /// Compact small fragments and deleted rows: `plan`, `execute` and `commit` for a
     /// scheduler, or `lancer compact URI` to do all three here.
     Compact(commands::compact::Args),
+    /// Remove old versions, then the files no kept version references (older than the
+    /// grace period, unless a removed version referenced them).
+    Cleanup(commands::cleanup::CleanupArgs),
+    /// Delete the data files of a failed job's fragments (never files a version references).
+    Abort(commands::cleanup::AbortArgs),
     /// Print rows of a dataset (a table, or a .parquet/.csv/.jsonl/.arrow file).
     Scan(commands::read::ScanArgs),
     /// Print a version's schema, rows, fragments, files and format.
@@ -144,6 +149,8 @@ async fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::Commit(args) => commands::commit::run(args, context).await,
         Command::MergeColumns(args) => commands::merge::run(args, context).await,
         Command::Compact(args) => commands::compact::run(args, context).await,
+        Command::Cleanup(args) => commands::cleanup::cleanup(args, context).await,
+        Command::Abort(args) => commands::cleanup::abort(args, context).await,
         Command::Scan(args) => commands::read::scan(args, context).await,
         Command::Show(args) => commands::read::show(args, context).await,
         Command::Versions(args) => commands::read::versions(args, context).await,

@@ -7,6 +7,7 @@
 //! Arrow data crosses through the Arrow C data interfaces, without copying columns. Calls
 //! that do IO or encoding release the GIL (see `runtime.rs` for nesting and forks).
 
+mod cleanup;
 mod compact;
 mod dataset;
 mod errors;
@@ -35,5 +36,7 @@ fn _lancer(module: &Bound<'_, PyModule>) -> PyResult<()> {
         module
     )?)?;
     module.add_function(wrap_pyfunction!(compact::plan_tasks, module)?)?;
+    module.add_function(wrap_pyfunction!(cleanup::cleanup, module)?)?;
+    module.add_function(wrap_pyfunction!(cleanup::abort, module)?)?;
     Ok(())
 }

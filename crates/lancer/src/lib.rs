@@ -53,6 +53,7 @@
 
 // The handle, then one module per capability; each capability adds its methods to
 // `Dataset`, and none is imported by `dataset`.
+mod cleanup;
 mod commit;
 mod compact;
 mod dataset;
@@ -62,6 +63,7 @@ mod read;
 mod validate;
 mod write;
 
+pub use cleanup::{AbortReport, CleanupOptions, CleanupReport, Progress};
 pub use commit::{CommitParams, merged_schema, schema_from_files};
 pub use compact::{
     CompactionCommit, CompactionMetrics, CompactionOptions, CompactionPlan, CompactionTask,

@@ -538,6 +538,33 @@ async fn the_seed_flow_on_servers() {
         let after = rows(&compacted.scan().to_batch().await.unwrap());
         assert_eq!(after, before, "{:?}", endpoint.kind);
         assert!(compacted.check_files().await.unwrap().problems.is_empty());
+        // A failed job's orphan, aborted; then a cleanup of every old version (no writer
+        // runs, so no grace period): the six data files of versions 1-3 (three written, three
+        // added by the merge) go in bulk deletes.
+        let orphan = {
+            let reader =
+                RecordBatchIterator::new([Ok(seed_batch(&[9], &["orphan"]))], seed_schema());
+            let params = write.clone().with_new_schema(true);
+            write_fragments(&uri, reader, &params).await.unwrap()
+        };
+        let aborted = Dataset::abort(&uri, &orphan, &store).await.unwrap();
+        assert_eq!(aborted.removed.len(), 1, "{:?}", endpoint.kind);
+        let options = lancer::CleanupOptions::default()
+            .with_older_than(std::time::Duration::ZERO)
+            .with_grace(std::time::Duration::ZERO);
+        let report = Dataset::cleanup(&uri, &options, &store).await.unwrap();
+        assert_eq!(
+            report.removed_versions,
+            vec![1, 2, 3],
+            "{:?}",
+            endpoint.kind
+        );
+        assert_eq!(report.data_files_removed, 6, "{report:?}");
+        assert_eq!(report.failed_deletes, 0);
+        let cleaned = Dataset::open_with(&uri, &open).await.unwrap();
+        assert_eq!(cleaned.versions().await.unwrap().len(), 1);
+        assert_eq!(rows(&cleaned.scan().to_batch().await.unwrap()), before);
+        assert!(cleaned.check_files().await.unwrap().problems.is_empty());
         eprintln!("seed flow on {:?}: ok", endpoint.kind);
     }
 }

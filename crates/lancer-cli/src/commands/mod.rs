@@ -1,6 +1,7 @@
-//! One module per capability of the facade (write, commit, merge, compact, read, validate), plus the
+//! One module per capability of the facade (write, commit, merge, compact, cleanup, read, validate), plus the
 //! demo; each holds its subcommands.
 
+pub mod cleanup;
 pub mod commit;
 pub mod compact;
 pub mod demo;

@@ -7,6 +7,7 @@ Workers write fragments (:func:`lancer.fragment.write_fragments`) and send their
 """
 
 from . import optimize
+from ._cleanup import CleanupStats, abort
 from ._lancer import LanceSchema, __version__
 from .dataset import LanceDataset, LanceOperation, LanceScanner, dataset
 from .errors import (
@@ -24,6 +25,7 @@ from .errors import (
 from .fragment import DataFile, DeletionFile, FragmentMetadata, LanceFragment, write_fragments
 
 __all__ = [
+    "CleanupStats",
     "CommitConflictError",
     "CommitRebuildError",
     "CommitRetriesExhaustedError",
@@ -43,6 +45,7 @@ __all__ = [
     "StorageError",
     "UnsupportedError",
     "__version__",
+    "abort",
     "dataset",
     "optimize",
     "write_fragments",

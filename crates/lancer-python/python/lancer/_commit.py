@@ -3,6 +3,7 @@ commit itself, which returns the native handle of the version it made."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Union
 
@@ -135,7 +136,7 @@ def commit(
     native = _lancer.commit(
         dataset_uri(base_uri),
         operation._kind,
-        [fragment._json for fragment in operation.fragments],
+        [json.dumps(fragment.to_json()) for fragment in operation.fragments],
         schema=schema,
         read_version=read_version,
         storage_options=options,

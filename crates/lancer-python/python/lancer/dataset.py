@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Union
 
 import pyarrow as pa
 
-from . import _commit, _lancer, optimize as _optimize
+from . import _cleanup, _commit, _lancer, optimize as _optimize
 from ._commit import LanceOperation
 from ._common import DatasetLike, dataset_uri
 from ._common import storage_options as storage_options_of
@@ -102,6 +102,31 @@ class LanceDataset(DatasetLike):
     def storage_options(self) -> Optional[Dict[str, str]]:
         """The storage options the dataset was opened with."""
         return self._options
+
+    def cleanup_old_versions(
+        self,
+        older_than: Optional["datetime.timedelta"] = None,
+        retain_versions: Optional[int] = None,
+        *,
+        delete_unverified: bool = False,
+        error_if_tagged_old_versions: bool = True,
+        delete_rate_limit: Optional[int] = None,
+        versions: Optional[List[int]] = None,
+        delete_concurrency: Optional[int] = None,
+    ) -> "_cleanup.CleanupStats":
+        """Removes versions older than ``older_than`` (14 days when neither it nor
+        ``retain_versions`` is given), never the latest nor a tagged one, then the files no
+        kept version references (pylance's arguments and ``CleanupStats``)."""
+        return _cleanup.cleanup_old_versions(
+            self,
+            older_than,
+            retain_versions,
+            delete_unverified=delete_unverified,
+            error_if_tagged_old_versions=error_if_tagged_old_versions,
+            delete_rate_limit=delete_rate_limit,
+            versions=versions,
+            delete_concurrency=delete_concurrency,
+        )
 
     @property
     def optimize(self) -> "DatasetOptimizer":

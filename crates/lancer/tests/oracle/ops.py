@@ -4,6 +4,11 @@ usage: ops.py delete URI PREDICATE      deletes rows (prints the new version)
        ops.py append URI START END      appends rows id START..END (name "p<id>")
        ops.py read URI                  prints {"version", "count", "fragments", "ids"}
        ops.py compact URI TARGET_ROWS   compacts with pylance (prints the new version)
+       ops.py index URI                 builds a scalar (btree) index on `id`
+       ops.py tag URI NAME VERSION      tags a version
+       ops.py kept URI VERSION...       reads each version, queries `id` through the index,
+                                        then runs pylance's own cleanup (which must find
+                                        nothing more) and prints what it saw
 
 Every command prints one JSON line.
 """
@@ -38,6 +43,29 @@ def main(command, uri, *args):
         print(json.dumps({"version": lance.dataset(uri).version,
                           "fragments_removed": metrics.fragments_removed,
                           "fragments_added": metrics.fragments_added}))
+    elif command == "index":
+        ds = lance.dataset(uri)
+        ds.create_scalar_index("id", "BTREE")
+        print(json.dumps({"version": lance.dataset(uri).version}))
+    elif command == "tag":
+        lance.dataset(uri).tags.create(args[0], int(args[1]))
+        print(json.dumps({"tags": sorted(lance.dataset(uri).tags.list())}))
+    elif command == "kept":
+        import datetime
+
+        seen = {}
+        for version in args:
+            ds = lance.dataset(uri, version=int(version))
+            seen[version] = sorted(ds.to_table(columns=["id"])["id"].to_pylist())
+        ds = lance.dataset(uri)
+        plan = ds.scanner(filter="id = 1007", columns=["id"]).explain_plan()
+        found = ds.to_table(filter="id = 1007", columns=["id"])["id"].to_pylist()
+        stats = ds.cleanup_old_versions(older_than=datetime.timedelta(0), delete_unverified=True,
+                                        error_if_tagged_old_versions=False)
+        print(json.dumps({"rows": seen, "indexed": "ScalarIndexQuery" in plan, "plan": plan, "found": found,
+                          "indices": len(ds.list_indices()),
+                          "pylance_cleanup": {"old_versions": stats.old_versions,
+                                              "bytes_removed": stats.bytes_removed}}))
     else:
         raise SystemExit(f"unknown command {command}")
 
