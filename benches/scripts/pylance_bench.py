@@ -119,6 +119,16 @@ def compact(uri, target):
     report(time.perf_counter() - clock, rows, 0, start, cpu() - before)
 
 
+def cleanup(uri, *options):
+    import datetime
+
+    storage = dict(option.split("=", 1) for option in options) or None
+    start, clock, before = time.time(), time.perf_counter(), cpu()
+    ds = lance.dataset(uri, storage_options=storage)
+    stats = ds.cleanup_old_versions(older_than=datetime.timedelta(0), delete_unverified=True)
+    report(time.perf_counter() - clock, stats.data_files_removed, 0, start, cpu() - before)
+
+
 if __name__ == "__main__":
     {"write": write, "overwrite": overwrite, "scan": scan, "commit": commit, "concurrent": concurrent,
-     "compact": compact}[sys.argv[1]](*sys.argv[2:])
+     "compact": compact, "cleanup": cleanup}[sys.argv[1]](*sys.argv[2:])

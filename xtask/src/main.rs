@@ -235,9 +235,12 @@ fn bench(args: &[String]) -> Result<(), String> {
         ]));
     }
     let python = oracle::ensure()?;
+    // The S3 server for the cleanup case (stopped when this returns).
+    let servers = servers::start()?;
     let mut bench = cargo();
     bench
         .current_dir(root())
+        .envs(servers.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .args([
             "run",
             "--release",

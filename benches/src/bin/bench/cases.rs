@@ -118,6 +118,15 @@ struct Side {
 }
 
 impl Side {
+    /// `lancer` or `pylance`.
+    fn name(&self) -> &'static str {
+        if self.prefix.iter().any(|p| p.ends_with(".py")) {
+            "pylance"
+        } else {
+            "lancer"
+        }
+    }
+
     fn start(&self, case: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Child {
         let mut all: Vec<&dyn AsRef<std::ffi::OsStr>> = self
             .prefix
@@ -648,6 +657,78 @@ pub fn run(config: &Config) -> Results {
         lk.iter().map(|m| m.peak_rss_bytes as f64 / 1e6).collect(),
         pk.iter().map(|m| m.peak_rss_bytes as f64 / 1e6).collect(),
     ));
+
+    // 9. cleanup of files no version references (a failed job's leftovers), on the local
+    // disk and on the S3 server (moto) when `cargo xtask bench` started one.
+    let mut stores: Vec<(String, String, Vec<String>, usize)> = vec![(
+        "local disk".into(),
+        dir.join("cleanup-local")
+            .to_str()
+            .expect("UTF-8")
+            .to_string(),
+        Vec::new(),
+        if config.quick { 2_000 } else { 100_000 },
+    )];
+    if std::env::var_os("LANCER_S3_ENDPOINT").is_some()
+        && let Some(endpoint) = lancer_testkit::servers::s3("bench cleanup")
+    {
+        let options = endpoint
+            .options
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        stores.push((
+            "S3 (moto)".into(),
+            endpoint.uri("bench-cleanup"),
+            options,
+            if config.quick { 500 } else { 20_000 },
+        ));
+    }
+    for (store, uri, options, files) in stores {
+        let count = files.to_string();
+        let prepare = |side: &Side, rep: usize| -> Measurement {
+            let uri = format!("{uri}-{rep}-{}", side.name());
+            if !uri.contains("://") {
+                // A local dataset left by an earlier run.
+                fresh(Path::new(&uri));
+            }
+            let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&uri, &count];
+            for option in &options {
+                args.push(option);
+            }
+            lancer.run("orphans", &args);
+            settle();
+            let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&uri];
+            for option in &options {
+                args.push(option);
+            }
+            side.run("cleanup", &args)
+        };
+        let (lc, pc) = alternate(
+            config.reps,
+            |rep| prepare(&lancer, rep),
+            |rep| prepare(&pylance, rep),
+        );
+        for (m, side) in lc
+            .iter()
+            .map(|m| (m, "lancer"))
+            .chain(pc.iter().map(|m| (m, "pylance")))
+        {
+            assert_eq!(
+                m.rows, files as u64,
+                "{side} removed {} of {files} files on {store}",
+                m.rows
+            );
+        }
+        cases.push(CaseResult::new(
+            format!("cleanup of {files} unreferenced files, {store}"),
+            "s",
+            Better::Lower,
+            Some(if store == "local disk" { 1.0 } else { 0.2 }),
+            lc.iter().map(|m| m.seconds).collect(),
+            pc.iter().map(|m| m.seconds).collect(),
+        ));
+    }
 
     // Physical limits, measured in the same run on the same byte count.
     let bytes = std::fs::metadata(&input).expect("input").len() as usize;

@@ -404,3 +404,96 @@ pub fn compact(args: &[String]) {
         start,
     );
 }
+
+fn store_options(pairs: &[String]) -> lancer::StoreOptions {
+    pairs
+        .iter()
+        .fold(lancer::StoreOptions::default(), |options, pair| {
+            let (key, value) = pair.split_once('=').expect("KEY=VALUE");
+            options.with(key, value)
+        })
+}
+
+/// `orphans URI COUNT [KEY=VALUE...]`: a one-version dataset and COUNT small files under
+/// `data/` that no version references (setup, untimed).
+pub fn orphans(args: &[String]) {
+    use futures::StreamExt;
+    use object_store::ObjectStoreExt;
+    let (uri, count) = (&args[0], args[1].parse::<usize>().expect("count"));
+    let options = store_options(&args[2..]);
+    runtime().block_on(async {
+        let schema =
+            std::sync::Arc::new(arrow_schema::Schema::new(vec![arrow_schema::Field::new(
+                "a",
+                arrow_schema::DataType::Int64,
+                true,
+            )]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![std::sync::Arc::new(arrow_array::Int64Array::from(vec![
+                1, 2, 3,
+            ]))],
+        )
+        .expect("batch");
+        let reader = arrow_array::RecordBatchIterator::new([Ok(batch)], schema.clone());
+        let write = WriteParams::default().with_storage_options(options.clone());
+        let fragments = lancer::write_fragments(uri, reader, &write)
+            .await
+            .expect("write");
+        let commit = CommitParams::default().with_storage_options(options.clone());
+        let lance_schema = lancer::LanceSchema::from_arrow(&schema).expect("schema");
+        Dataset::commit(
+            uri,
+            Operation::overwrite(fragments, lance_schema),
+            0,
+            &commit,
+        )
+        .await
+        .expect("commit");
+        let (store, root) = lancer_commit::open_store(uri, &options).expect("store");
+        futures::stream::iter(0..count)
+            .map(|i| {
+                let (store, path) = (
+                    store.clone(),
+                    root.clone()
+                        .join("data")
+                        .join(format!("orphan-{i:07}.lance")),
+                );
+                async move {
+                    store
+                        .put(&path, object_store::PutPayload::from_static(b"orphan"))
+                        .await
+                }
+            })
+            .buffer_unordered(64)
+            .for_each(|r| async move {
+                r.expect("put");
+            })
+            .await;
+    });
+    println!("{}", Measurement::default().to_json());
+}
+
+/// `cleanup URI [KEY=VALUE...]`: removes every unreferenced file at once (no grace
+/// period, as pylance's `delete_unverified`); rows = files removed.
+pub fn cleanup(args: &[String]) {
+    let uri = &args[0];
+    let options = store_options(&args[1..]);
+    let runtime = runtime();
+    let (start, clock, cpu) = (now(), Instant::now(), cpu_seconds());
+    let removed = runtime.block_on(async {
+        let cleanup = lancer::CleanupOptions::default()
+            .with_older_than(std::time::Duration::ZERO)
+            .with_grace(std::time::Duration::ZERO);
+        Dataset::cleanup(uri, &cleanup, &options)
+            .await
+            .expect("cleanup")
+    });
+    report(
+        clock.elapsed().as_secs_f64(),
+        removed.data_files_removed,
+        0,
+        cpu_seconds() - cpu,
+        start,
+    );
+}

@@ -37,6 +37,8 @@ fn main() {
             Some("sizes") => lancer_side::sizes(rest),
             Some("small-files") => lancer_side::small_files(rest),
             Some("compact") => lancer_side::compact(rest),
+            Some("orphans") => lancer_side::orphans(rest),
+            Some("cleanup") => lancer_side::cleanup(rest),
             // A misspelt measurement must not fall through to a whole benchmark run (which
             // would spawn itself again).
             other => panic!("unknown measurement {other:?}"),
