@@ -239,3 +239,79 @@ fn cleanups_killed_anywhere_leave_a_dataset_that_opens() {
         assert_eq!(data_files(&uri), expected, "run {run} (seed {seed})");
     }
 }
+
+#[test]
+fn cleanup_processes_racing_worker_and_coordinator_processes_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = overwritten(dir.path(), 1);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let cleaner = {
+        let (uri, stop) = (uri.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut runs = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                ok(&[&"cleanup", &uri, &"--older-than", &"0s", &"--quiet"]);
+                runs += 1;
+            }
+            runs
+        })
+    };
+    // Two writer processes at a time, each appending ten batches: write, read the latest
+    // version, commit on it.
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let (uri, dir) = (uri.clone(), dir.path().to_path_buf());
+            std::thread::spawn(move || {
+                for i in 0..10i64 {
+                    let start = 1000 * (w + 1) + 10 * i;
+                    let csv = dir.join(format!("w{w}-{i}.csv"));
+                    write_csv(&csv, start..start + 10);
+                    let out = dir.join(format!("w{w}-{i}.json"));
+                    ok(&[
+                        &"write-fragments",
+                        &uri,
+                        &csv,
+                        &"--output",
+                        &out,
+                        &"--quiet",
+                    ]);
+                    // A cleanup may remove the version read before the commit lands: the
+                    // commit then asks to be rebuilt (exit 4), and is, on the latest.
+                    loop {
+                        let show: serde_json::Value =
+                            serde_json::from_str(&ok(&[&"show", &uri, &"--json"])).unwrap();
+                        let read = show["version"].to_string();
+                        let output = lancer(&[
+                            &"commit",
+                            &uri,
+                            &"--operation",
+                            &"append",
+                            &"--read-version",
+                            &read,
+                            &out,
+                        ]);
+                        match output.status.code() {
+                            Some(0) => break,
+                            Some(4) => continue,
+                            other => panic!("commit exit {other:?}: {}", stderr(&output)),
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(cleaner.join().unwrap() > 0);
+    let show: serde_json::Value = serde_json::from_str(&ok(&[&"show", &uri, &"--json"])).unwrap();
+    assert_eq!(show["rows"], 10 + 2 * 10 * 10);
+    assert!(ok(&[&"validate", &uri]).contains("all present"));
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(&[&"versions", &uri, &"--json"])).unwrap();
+    for v in listed.as_array().unwrap() {
+        let version = v["version"].to_string();
+        ok(&[&"scan", &uri, &"--version", &version, &"--limit", &"1"]);
+    }
+}

@@ -318,7 +318,23 @@ impl Attempts<'_> {
             ));
         }
         for version in read_version + 1..=latest {
-            let theirs = store.transaction(version).await?;
+            let theirs = match store.transaction(version).await {
+                Ok(theirs) => theirs,
+                // A cleanup removed versions after the read version: the commit cannot be
+                // checked against what they did, so it must be built again on the latest.
+                Err(CommitError::Io(object_store::Error::NotFound { .. })) => {
+                    return Err(CommitError::Rebuild {
+                        mine: transaction.operation.kind(),
+                        theirs: OperationKind::Unknown,
+                        version,
+                        read_version,
+                        reason: format!(
+                            "the transaction of version {version} is gone (a cleanup removed it), so this commit cannot be checked against it"
+                        ),
+                    });
+                }
+                Err(e) => return Err(e),
+            };
             if theirs.uuid == transaction.uuid {
                 return Ok(Some(Committed {
                     version,

@@ -273,11 +273,20 @@ impl DatasetStore {
         }
     }
 
-    /// The latest manifest, if any.
+    /// The latest manifest, if any. A version found latest that is gone when read (a newer
+    /// one landed and a cleanup removed it meanwhile) is looked for again.
     pub async fn latest_manifest(&self) -> Result<Option<Arc<Manifest>>> {
-        match self.latest_version().await? {
-            Some(version) => Ok(Some(self.manifest(version).await?)),
-            None => Ok(None),
+        let mut attempts = 0;
+        loop {
+            let Some(version) = self.latest_version().await? else {
+                return Ok(None);
+            };
+            match self.manifest(version).await {
+                Err(CommitError::Io(object_store::Error::NotFound { .. })) if attempts < 5 => {
+                    attempts += 1;
+                }
+                other => return other.map(Some),
+            }
         }
     }
 

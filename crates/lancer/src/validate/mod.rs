@@ -36,7 +36,18 @@ pub(crate) async fn validate(
     let base = match transaction.read_version {
         0 => None,
         version => match store.latest_version().await? {
-            Some(latest) if version <= latest => Some(store.manifest(version).await?),
+            Some(latest) if version <= latest => match store.manifest(version).await {
+                Ok(manifest) => Some(manifest),
+                Err(lancer_commit::CommitError::Io(object_store::Error::NotFound { .. })) => {
+                    return Err(Error::new(
+                        crate::ErrorKind::Rebuild,
+                        format!(
+                            "version {version}, which this commit was built on, is gone (a cleanup removed it); build the commit on the latest version ({latest})"
+                        ),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            },
             _ => None, // the commit itself refuses a read version that does not exist
         },
     };
