@@ -69,8 +69,9 @@ pub fn open_store(uri: &str, options: &StoreOptions) -> Result<(Arc<dyn ObjectSt
         "s3" | "s3a" => cloud::s3(&url, options),
         "az" | "adl" | "azure" | "abfs" | "abfss" => cloud::azure(&url, options),
         "gs" => cloud::gcs(&url, options),
+        "memory" => memory(&url),
         other => Err(CommitError::InvalidUri(format!(
-            "unsupported scheme `{other}` in `{}` (local paths, file://, s3://, az://, gs:// are supported)",
+            "unsupported scheme `{other}` in `{}` (local paths, file://, memory://, s3://, az://, gs:// are supported)",
             redact(uri)
         ))),
     }
@@ -242,6 +243,18 @@ mod cloud {
     }
 }
 
+/// `memory://name/...`: one in-memory store per process shared by every such URI (as in
+/// pylance), for tests and notebooks; gone when the process ends.
+fn memory(url: &url::Url) -> Result<(Arc<dyn ObjectStore>, Path)> {
+    static STORE: std::sync::OnceLock<Arc<object_store::memory::InMemory>> =
+        std::sync::OnceLock::new();
+    let store = STORE.get_or_init(|| Arc::new(object_store::memory::InMemory::new()));
+    let name = format!("{}{}", url.host_str().unwrap_or_default(), url.path());
+    let root = Path::parse(name.trim_matches('/'))
+        .map_err(|e| CommitError::InvalidUri(format!("`{}`: {e}", redact(url.as_str()))))?;
+    Ok((store.clone() as Arc<dyn ObjectStore>, root))
+}
+
 fn local(path: &std::path::Path) -> Result<(Arc<dyn ObjectStore>, Path)> {
     let absolute = std::path::absolute(path)
         .map_err(|e| CommitError::InvalidUri(format!("`{}`: {e}", path.display())))?;
@@ -275,6 +288,14 @@ mod tests {
         assert!(local_dir("relative/ds").unwrap().is_absolute());
         assert_eq!(local_dir("s3://bucket/ds"), None);
         assert_eq!(local_dir("memory://ds"), None);
+    }
+
+    #[test]
+    fn memory_urls_share_one_store() {
+        let (first, root) = open_store("memory://tests/ds", &StoreOptions::default()).unwrap();
+        assert_eq!(root.as_ref(), "tests/ds");
+        let (second, _) = open_store("memory://other", &StoreOptions::default()).unwrap();
+        assert!(Arc::ptr_eq(&first, &second));
     }
 
     #[test]

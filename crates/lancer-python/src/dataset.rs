@@ -133,10 +133,17 @@ pub(crate) fn commit(
                 };
                 Operation::merge(fragments, schema, previous.schema())
             }
-            ("overwrite", SchemaArg::Missing) => {
+            ("project", SchemaArg::Lance(schema)) => Operation::Project { schema },
+            ("project", SchemaArg::Arrow(arrow)) => {
+                let previous = open(Some(read_version)).await?;
+                Operation::Project {
+                    schema: projected_schema(previous.schema(), &arrow)?,
+                }
+            }
+            ("overwrite" | "project", SchemaArg::Missing) => {
                 return Err(Error::new(
                     ErrorKind::InvalidInput,
-                    "an Overwrite needs the new schema",
+                    format!("{kind} needs the new schema"),
                 ));
             }
             (other, _) => {
@@ -149,6 +156,38 @@ pub(crate) fn commit(
         Dataset::commit(&uri, operation, read_version, &params).await
     })?;
     Ok(NativeDataset(dataset))
+}
+
+/// The dataset's schema kept to the columns of `arrow` (a Project given a pyarrow
+/// schema): each must be a column of the dataset, with its type.
+fn projected_schema(
+    schema: &lancer::LanceSchema,
+    arrow: &Schema,
+) -> lancer::Result<lancer::LanceSchema> {
+    let mut kept = schema.clone();
+    kept.fields.clear();
+    for wanted in arrow.fields() {
+        let field = schema.field(wanted.name()).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("column `{}` does not exist in the dataset", wanted.name()),
+            )
+        })?;
+        let have = field.to_arrow()?;
+        if have.data_type() != wanted.data_type() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "column `{}` is {} in the dataset, not {}",
+                    wanted.name(),
+                    have.data_type(),
+                    wanted.data_type()
+                ),
+            ));
+        }
+        kept.fields.push(field.clone());
+    }
+    Ok(kept)
 }
 
 /// A Merge given a pyarrow schema: the ids come from the dataset and the new files; the
@@ -234,6 +273,25 @@ impl NativeScan {
     }
 }
 
+impl NativeDataset {
+    /// Runs a change that commits a new version on this one (`change` gets the dataset and
+    /// the commit parameters), with the GIL released.
+    fn evolve<F, Fut>(
+        &self,
+        py: Python<'_>,
+        storage_options: PyStorageOptions,
+        change: F,
+    ) -> PyResultOf<NativeDataset>
+    where
+        F: FnOnce(Dataset, CommitParams) -> Fut,
+        Fut: std::future::Future<Output = lancer::Result<Dataset>> + Send + 'static,
+    {
+        let params = CommitParams::default().with_storage_options(store_options(storage_options));
+        let next = block_on(py, change(self.0.clone(), params))?;
+        Ok(NativeDataset(next))
+    }
+}
+
 #[pymethods]
 impl NativeDataset {
     #[getter]
@@ -307,15 +365,151 @@ impl NativeDataset {
         self.0.get_fragment(id).map(NativeFragment)
     }
 
-    #[pyo3(signature = (columns=None, limit=None, batch_size=None, fragment_ids=None))]
+    /// Every tag: (name, version, manifest bytes, created at, updated at).
+    #[allow(clippy::type_complexity)]
+    fn tags(
+        &self,
+        py: Python<'_>,
+    ) -> PyResultOf<Vec<(String, u64, u64, Option<String>, Option<String>)>> {
+        let dataset = self.0.clone();
+        let tags = block_on(py, async move { dataset.tags().await })?;
+        Ok(tags
+            .into_iter()
+            .map(|(name, t)| (name, t.version, t.manifest_size, t.created_at, t.updated_at))
+            .collect())
+    }
+
+    fn tag_version(&self, py: Python<'_>, name: String) -> PyResultOf<u64> {
+        let dataset = self.0.clone();
+        Ok(block_on(
+            py,
+            async move { dataset.tag_version(&name).await },
+        )?)
+    }
+
+    fn create_tag(&self, py: Python<'_>, name: String, version: u64) -> PyResultOf<()> {
+        let dataset = self.0.clone();
+        Ok(block_on(py, async move {
+            dataset.create_tag(&name, version).await
+        })?)
+    }
+
+    fn update_tag(&self, py: Python<'_>, name: String, version: u64) -> PyResultOf<()> {
+        let dataset = self.0.clone();
+        Ok(block_on(py, async move {
+            dataset.update_tag(&name, version).await
+        })?)
+    }
+
+    fn delete_tag(&self, py: Python<'_>, name: String) -> PyResultOf<()> {
+        let dataset = self.0.clone();
+        Ok(block_on(
+            py,
+            async move { dataset.delete_tag(&name).await },
+        )?)
+    }
+
+    /// A new version with the columns renamed or their nullability changed:
+    /// (path, new name, nullable) per change.
+    #[pyo3(signature = (alterations, storage_options=None))]
+    fn alter_columns(
+        &self,
+        py: Python<'_>,
+        alterations: Vec<(String, Option<String>, Option<bool>)>,
+        storage_options: PyStorageOptions,
+    ) -> PyResultOf<NativeDataset> {
+        let changes: Vec<lancer::ColumnAlteration> = alterations
+            .into_iter()
+            .map(|(path, name, nullable)| {
+                let mut change = lancer::ColumnAlteration::new(path);
+                if let Some(name) = name {
+                    change = change.rename(name);
+                }
+                if let Some(nullable) = nullable {
+                    change = change.nullable(nullable);
+                }
+                change
+            })
+            .collect();
+        self.evolve(py, storage_options, |dataset, params| async move {
+            dataset.alter_columns(&changes, &params).await
+        })
+    }
+
+    /// A new version without the columns `names` (a Project commit on this version).
+    #[pyo3(signature = (names, storage_options=None))]
+    fn drop_columns(
+        &self,
+        py: Python<'_>,
+        names: Vec<String>,
+        storage_options: PyStorageOptions,
+    ) -> PyResultOf<NativeDataset> {
+        self.evolve(py, storage_options, |dataset, params| async move {
+            dataset.drop_columns(&names, &params).await
+        })
+    }
+
+    /// A new version with the fields of `schema` added as all-null columns.
+    #[pyo3(signature = (schema, storage_options=None))]
+    fn add_null_columns(
+        &self,
+        py: Python<'_>,
+        schema: PyArrowType<Schema>,
+        storage_options: PyStorageOptions,
+    ) -> PyResultOf<NativeDataset> {
+        let fields: Vec<arrow_schema::Field> = schema
+            .0
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        self.evolve(py, storage_options, |dataset, params| async move {
+            dataset.add_null_columns(&fields, &params).await
+        })
+    }
+
+    /// A new latest version with this version's content.
+    #[pyo3(signature = (storage_options=None))]
+    fn restore(
+        &self,
+        py: Python<'_>,
+        storage_options: PyStorageOptions,
+    ) -> PyResultOf<NativeDataset> {
+        self.evolve(py, storage_options, |dataset, params| async move {
+            dataset.restore(&params).await
+        })
+    }
+
+    /// The rows at `offsets` among the version's visible rows, in that order.
+    #[pyo3(signature = (offsets, columns=None))]
+    fn take(
+        &self,
+        py: Python<'_>,
+        offsets: Vec<u64>,
+        columns: Option<Vec<String>>,
+    ) -> PyResultOf<PyArrowType<RecordBatch>> {
+        let dataset = self.0.clone();
+        let batch = block_on(py, async move {
+            dataset.take(&offsets, columns.as_deref()).await
+        })?;
+        Ok(PyArrowType(batch))
+    }
+
+    #[pyo3(signature = (columns=None, limit=None, batch_size=None, fragment_ids=None, with_row_id=false, with_row_address=false))]
     fn scan(
         &self,
         columns: Option<Vec<String>>,
         limit: Option<u64>,
         batch_size: Option<usize>,
         fragment_ids: Option<Vec<u64>>,
+        with_row_id: bool,
+        with_row_address: bool,
     ) -> PyResultOf<NativeScan> {
-        let mut scanner = self.0.scan();
+        let mut scanner = self
+            .0
+            .scan()
+            .with_row_id(with_row_id)
+            .with_row_address(with_row_address);
         if let Some(columns) = &columns {
             scanner = scanner.project(columns);
         }
@@ -349,13 +543,34 @@ impl NativeFragment {
         self.0.count_rows()
     }
 
-    #[pyo3(signature = (columns=None, batch_size=None))]
+    /// The rows at `offsets` among the fragment's visible rows, in that order.
+    #[pyo3(signature = (offsets, columns=None))]
+    fn take(
+        &self,
+        py: Python<'_>,
+        offsets: Vec<u64>,
+        columns: Option<Vec<String>>,
+    ) -> PyResultOf<PyArrowType<RecordBatch>> {
+        let fragment = self.0.clone();
+        let batch = block_on(py, async move {
+            fragment.take(&offsets, columns.as_deref()).await
+        })?;
+        Ok(PyArrowType(batch))
+    }
+
+    #[pyo3(signature = (columns=None, batch_size=None, with_row_id=false, with_row_address=false))]
     fn scan(
         &self,
         columns: Option<Vec<String>>,
         batch_size: Option<usize>,
+        with_row_id: bool,
+        with_row_address: bool,
     ) -> PyResultOf<NativeScan> {
-        let mut scanner = self.0.scan();
+        let mut scanner = self
+            .0
+            .scan()
+            .with_row_id(with_row_id)
+            .with_row_address(with_row_address);
         if let Some(columns) = &columns {
             scanner = scanner.project(columns);
         }
@@ -368,11 +583,13 @@ impl NativeFragment {
     /// Adds the columns `func` computes from `columns` as a new data file of this fragment;
     /// returns the fragment's new metadata (JSON) and the dataset's new schema. An exception
     /// raised by `func` propagates unchanged.
+    #[pyo3(signature = (func, columns, batch_size=1024))]
     fn merge_columns(
         &self,
         py: Python<'_>,
         func: Py<PyAny>,
         columns: Vec<String>,
+        batch_size: usize,
     ) -> PyResult<(String, LanceSchema)> {
         let fragment = self.0.clone();
         let raised: Arc<Mutex<Option<PyErr>>> = Arc::default();
@@ -392,7 +609,9 @@ impl NativeFragment {
         };
         let outcome = block_on(py, async move {
             let names: Vec<&str> = columns.iter().map(String::as_str).collect();
-            fragment.merge_columns(compute, &names).await
+            fragment
+                .merge_columns_in_batches(compute, &names, batch_size)
+                .await
         });
         match outcome {
             Ok((fragment, schema)) => Ok((fragment.to_json(), LanceSchema(schema))),

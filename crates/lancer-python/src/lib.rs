@@ -24,6 +24,7 @@ fn _lancer(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<dataset::NativeFragment>()?;
     module.add_class::<dataset::NativeScan>()?;
     module.add_class::<schema::LanceSchema>()?;
+    module.add_class::<schema::LanceField>()?;
     module.add_function(wrap_pyfunction!(write::write_fragments, module)?)?;
     module.add_function(wrap_pyfunction!(write::normalize_fragment_json, module)?)?;
     module.add_function(wrap_pyfunction!(dataset::open_dataset, module)?)?;

@@ -21,8 +21,69 @@ use pyo3::types::PyBytes;
 #[derive(Clone, PartialEq)]
 pub(crate) struct LanceSchema(pub(crate) lancer::LanceSchema);
 
+/// One field of a [`LanceSchema`], with its id and children (pylance's `LanceField`).
+#[pyclass(module = "lancer", name = "LanceField", frozen, skip_from_py_object)]
+#[derive(Clone)]
+pub(crate) struct LanceField(lancer::LanceField);
+
+#[pymethods]
+impl LanceField {
+    fn name(&self) -> String {
+        self.0.name.clone()
+    }
+
+    fn id(&self) -> i32 {
+        self.0.id
+    }
+
+    fn children(&self) -> Vec<LanceField> {
+        self.0.children.iter().cloned().map(LanceField).collect()
+    }
+
+    /// The field's metadata (values that are not UTF-8 have their bad bytes replaced).
+    fn metadata(&self) -> std::collections::HashMap<String, String> {
+        self.0
+            .metadata
+            .iter()
+            .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned()))
+            .collect()
+    }
+
+    /// The field as a pyarrow field.
+    fn to_arrow(&self) -> PyResult<PyArrowType<arrow_schema::Field>> {
+        self.0
+            .to_arrow()
+            .map(PyArrowType)
+            .map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("LanceField(name={:?}, id={})", self.0.name, self.0.id)
+    }
+}
+
 #[pymethods]
 impl LanceSchema {
+    /// A schema with ids numbered from 0 in pre-order, as a new dataset would give them.
+    #[staticmethod]
+    fn from_pyarrow(schema: PyArrowType<Schema>) -> PyResult<LanceSchema> {
+        let storable =
+            lancer::storable_schema(&schema.0).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        lancer::LanceSchema::from_arrow(&storable)
+            .map(LanceSchema)
+            .map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// The top-level fields.
+    fn fields(&self) -> Vec<LanceField> {
+        self.0.fields.iter().cloned().map(LanceField).collect()
+    }
+
+    /// The field named `name` (top level), if any.
+    fn field(&self, name: &str) -> Option<LanceField> {
+        self.0.field(name).cloned().map(LanceField)
+    }
+
     /// The same schema as a pyarrow schema (field ids are dropped).
     fn to_pyarrow(&self) -> PyResult<PyArrowType<Schema>> {
         let schema = self

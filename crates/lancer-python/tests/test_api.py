@@ -188,7 +188,7 @@ def test_merge_with_a_pyarrow_schema(workdir):
     schema = ds.schema.append(pa.field("neg", pa.int32()))
     new = lancer.LanceDataset.commit("./ds", lancer.LanceOperation.Merge([m for m, _ in merged], schema), read_version=1)
     assert new.to_table().column("neg").to_pylist() == [-1, -2, -3, -4, -5, -6]
-    with pytest.raises(lancer.InvalidInputError, match="Merge"):
+    with pytest.raises(lancer.InvalidInputError, match="read_version is required"):
         lancer.LanceDataset.commit("./ds", lancer.LanceOperation.Merge([m for m, _ in merged], ds.schema), read_version=None)
     # Same names, other types or order: refused, not silently replaced.
     for wrong in (

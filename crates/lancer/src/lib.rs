@@ -58,8 +58,10 @@ mod commit;
 mod compact;
 mod dataset;
 mod error;
+mod evolve;
 mod fragment;
 mod read;
+mod tags;
 mod validate;
 mod write;
 
@@ -71,11 +73,15 @@ pub use compact::{
 };
 pub use dataset::{Dataset, OpenParams, VersionInfo};
 pub use error::{Error, ErrorKind, Result};
+pub use evolve::ColumnAlteration;
 pub use fragment::DatasetFragment;
-pub use read::Scanner;
+pub use read::{ROW_ADDRESS, ROW_ID, Scanner};
+pub use tags::TagInfo;
 pub use validate::{FileCheck, FileProblem};
 pub use write::conform::{check_conformable, conform_batch, storable_schema};
-pub use write::{WriteParams, parse_data_storage_version, write_fragments};
+pub use write::{
+    WriteEvent, WriteParams, WriteProgress, parse_data_storage_version, write_fragments,
+};
 
 pub use lancer_commit::{CommitOptions, StoreOptions};
 pub use lancer_file::{FileVersion, LanceField, LanceSchema};

@@ -6,10 +6,10 @@ Workers write fragments (:func:`lancer.fragment.write_fragments`) and send their
 ``import lancer as lance``.
 """
 
-from . import optimize
+from . import commit, optimize, progress, schema
 from ._cleanup import CleanupStats, abort
 from ._lancer import LanceSchema, __version__
-from .dataset import LanceDataset, LanceOperation, LanceScanner, dataset
+from .dataset import LanceDataset, LanceOperation, LanceScanner, dataset, write_dataset
 from .errors import (
     CommitConflictError,
     CommitRebuildError,
@@ -48,5 +48,9 @@ __all__ = [
     "abort",
     "dataset",
     "optimize",
+    "progress",
+    "schema",
+    "commit",
+    "write_dataset",
     "write_fragments",
 ]

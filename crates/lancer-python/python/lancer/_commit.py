@@ -99,6 +99,23 @@ class LanceOperation:
             self.schema = _schema(self.schema, "Merge")
 
 
+    @dataclass
+    class Project(BaseOperation):
+        """Keep only the columns of ``schema`` (a ``LanceSchema`` from the dataset, or a
+        pyarrow schema naming some of its columns with their types): drop the others
+        without rewriting data."""
+
+        schema: SchemaLike
+        _kind = "project"
+
+        def __post_init__(self) -> None:
+            self.schema = _schema(self.schema, "Project")
+
+        @property
+        def fragments(self) -> List[FragmentMetadata]:
+            return []
+
+
 def commit(
     base_uri: Any,
     operation: LanceOperation.BaseOperation,
@@ -110,8 +127,8 @@ def commit(
     """Commits ``operation`` to the dataset at ``base_uri`` as one new version and returns
     its native handle and the storage options (``LanceDataset.commit`` wraps them). ``read_version`` is the version the operation was built from: 0 creates the
     dataset with an Overwrite (and is refused if the dataset exists, where pylance would
-    overwrite it: pass the version you read instead); None means the latest version (0
-    when there is none), which pylance allows only for an Overwrite; a Merge must say.
+    overwrite it: pass the version you read instead); None, allowed only for an Overwrite
+    (as in pylance), means the latest version (0 when there is none).
 
     Concurrent commits are safe: lancer retries over commits that do not conflict, and
     raises :class:`lancer.errors.CommitConflictError` (or ``CommitRebuildError``) when one
@@ -126,9 +143,18 @@ def commit(
         )
     if not isinstance(operation, LanceOperation.BaseOperation):
         raise TypeError(f"commit takes a LanceOperation, not {type(operation).__name__}")
+    if read_version is None and not isinstance(operation, LanceOperation.Overwrite):
+        from .errors import InvalidInputError
+
+        # Committing on "whatever is latest" would apply the operation to a version its
+        # author never saw (pylance refuses it too).
+        raise InvalidInputError(
+            "invalid input: read_version is required for every operation but an Overwrite "
+            "(the version the operation's fragments were made from)"
+        )
     if isinstance(operation, LanceOperation.Overwrite):
         schema = operation.new_schema
-    elif isinstance(operation, LanceOperation.Merge):
+    elif isinstance(operation, (LanceOperation.Merge, LanceOperation.Project)):
         schema = operation.schema
     else:
         schema = None

@@ -35,7 +35,10 @@ class NativeFragment:
         self, columns: Optional[List[str]] = None, batch_size: Optional[int] = None
     ) -> NativeScan: ...
     def merge_columns(
-        self, func: Callable[[pa.RecordBatch], pa.RecordBatch], columns: List[str]
+        self,
+        func: Callable[[pa.RecordBatch], pa.RecordBatch],
+        columns: List[str],
+        batch_size: int = 1024,
     ) -> Tuple[str, LanceSchema]: ...
 
 class NativeDataset:
@@ -72,6 +75,7 @@ def write_fragments(
     storage_options: Optional[Dict[str, str]] = None,
     new_schema: bool = False,
     data_storage_version: Optional[str] = None,
+    progress: Optional[Callable[[str, Optional[str]], None]] = None,
 ) -> List[str]: ...
 def normalize_fragment_json(text: str) -> str: ...
 def open_dataset(

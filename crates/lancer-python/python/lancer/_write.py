@@ -3,7 +3,7 @@ data files of the dataset and returns their :class:`FragmentMetadata` (nothing c
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import pyarrow as pa
 
@@ -12,6 +12,7 @@ from ._common import dataset_uri as uri_of
 from ._common import is_pandas, unsupported
 from ._common import storage_options as storage_options_of
 from ._metadata import FragmentMetadata
+from .progress import native_hook
 
 __all__ = ["write_fragments"]
 
@@ -20,11 +21,19 @@ _MODES = ("append", "overwrite", "create")
 
 
 def _as_reader(data: Any, schema: Optional[pa.Schema]) -> pa.RecordBatchReader:
-    """Any input pylance's write_fragments takes, as a RecordBatchReader."""
+    """Any input pylance's writers take, as a RecordBatchReader."""
+    return _watched_reader(data, schema)[0]
+
+
+def _watched_reader(
+    data: Any, schema: Optional[pa.Schema]
+) -> Tuple[pa.RecordBatchReader, Optional["_Producer"]]:
+    """:func:`_as_reader`, with the producer when the batches come from the user's
+    iterable (whose exception a failed write raises unchanged)."""
     if isinstance(data, pa.RecordBatchReader):
         if schema is not None and not data.schema.equals(schema):
-            return data.cast(schema)
-        return data
+            return data.cast(schema), None
+        return data, None
     if isinstance(data, dict):
         table = pa.Table.from_pydict(data, schema=schema)
     elif isinstance(data, pa.Table):
@@ -33,19 +42,72 @@ def _as_reader(data: Any, schema: Optional[pa.Schema]) -> pa.RecordBatchReader:
         table = pa.Table.from_batches([data])
     elif is_pandas(data):
         table = pa.Table.from_pandas(data, schema=schema, preserve_index=False)
-    elif isinstance(data, list) and all(isinstance(row, dict) for row in data):
-        table = pa.Table.from_pylist(data, schema=schema)
+    elif _is_arrow_dataset(data):
+        return _as_reader(data.scanner().to_reader(), schema), None
+    elif _is_arrow_scanner(data):
+        return _as_reader(data.to_reader(), schema), None
     elif hasattr(data, "__arrow_c_stream__"):
-        return _as_reader(pa.RecordBatchReader.from_stream(data), schema)
+        return _as_reader(pa.RecordBatchReader.from_stream(data), schema), None
+    elif isinstance(data, list) and data and all(isinstance(row, dict) for row in data):
+        table = pa.Table.from_pylist(data, schema=schema)
+    elif isinstance(data, Iterable) and not isinstance(data, (str, bytes)):
+        # Batches one at a time (a list, an iterator, a generator): read lazily, so an
+        # endless or huge generator is written file by file, never held whole.
+        if schema is None:
+            raise ValueError(
+                "a schema is needed to write from an iterable of RecordBatches (pass schema=)"
+            )
+        producer = _Producer(data, schema)
+        return producer.reader, producer
     else:
         raise TypeError(
             "write_fragments takes a dict of lists, a list of dicts, a pyarrow Table, "
-            "RecordBatch or RecordBatchReader, a pandas DataFrame, or an object with "
+            "RecordBatch or RecordBatchReader, an iterable of RecordBatches (with schema=), "
+            "a pyarrow Dataset or Scanner, a pandas DataFrame, or an object with "
             f"__arrow_c_stream__; got {type(data).__name__}"
         )
     if schema is not None and not table.schema.equals(schema):
         table = table.cast(schema)
-    return table.to_reader()
+    return table.to_reader(), None
+
+
+class _Producer:
+    """A reader over the user's iterable that keeps the exception the iterable raised, so
+    the write can raise it unchanged (through the C stream it would arrive as text)."""
+
+    def __init__(self, items: Iterable[Any], schema: pa.Schema):
+        self.error: Optional[BaseException] = None
+        self.reader = pa.RecordBatchReader.from_batches(schema, self._batches(items, schema))
+
+    def _batches(self, items: Iterable[Any], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+        try:
+            for item in items:
+                if isinstance(item, pa.Table):
+                    yield from item.cast(schema).to_batches()
+                    continue
+                if not isinstance(item, pa.RecordBatch):
+                    raise TypeError(
+                        "an iterable written as data must yield RecordBatches, "
+                        f"not {type(item).__name__}"
+                    )
+                if not item.schema.equals(schema):
+                    item = item.cast(schema)
+                yield item
+        except BaseException as error:
+            self.error = error
+            raise
+
+
+def _is_arrow_dataset(data: Any) -> bool:
+    return type(data).__module__.startswith("pyarrow") and hasattr(data, "scanner") and hasattr(
+        data, "schema"
+    )
+
+
+def _is_arrow_scanner(data: Any) -> bool:
+    return type(data).__module__.startswith("pyarrow") and hasattr(data, "to_reader") and hasattr(
+        data, "projected_schema"
+    )
 
 
 def write_fragments(
@@ -70,13 +132,44 @@ def write_fragments(
     may change the schema), ``schema`` (or the data's own) becomes the dataset's schema when
     the coordinator commits. ``mode="create"`` refuses an existing dataset.
 
-    ``max_rows_per_group`` and ``progress`` are accepted for pylance compatibility and
-    ignored (lancer's pages are sized by bytes). ``data_storage_version`` (``"2.0"``,
+    ``progress`` (a :class:`lancer.progress.FragmentWriteProgress`) hears of each data
+    file as it is started and written. ``max_rows_per_group`` is accepted for pylance
+    compatibility and ignored (lancer's pages are sized by bytes). ``data_storage_version`` (``"2.0"``,
     ``"2.1"``, ``"2.2"`` or ``"stable"``) is the Lance file format of a dataset the fragments
     create; it defaults to ``"2.2"``, as in pylance. Fragments for an existing dataset always
     take that dataset's version. ``"legacy"`` and the unstable ``"next"``
     raise :class:`lancer.errors.UnsupportedError`.
     """
+    fragments, _ = write_with_schema(
+        data,
+        dataset_uri,
+        schema,
+        mode=mode,
+        max_rows_per_file=max_rows_per_file,
+        max_bytes_per_file=max_bytes_per_file,
+        progress=progress,
+        data_storage_version=data_storage_version,
+        use_legacy_format=use_legacy_format,
+        storage_options=storage_options,
+    )
+    return fragments
+
+
+def write_with_schema(
+    data: Any,
+    dataset_uri: Any,
+    schema: Optional[pa.Schema],
+    *,
+    mode: str,
+    max_rows_per_file: Optional[int],
+    max_bytes_per_file: Optional[int],
+    progress: Any,
+    data_storage_version: Optional[str],
+    use_legacy_format: Optional[bool],
+    storage_options: Optional[Dict[str, str]],
+) -> Tuple[List[FragmentMetadata], pa.Schema]:
+    """:func:`write_fragments`, also returning the Arrow schema of what was written (the
+    schema an Overwrite of the fragments commits)."""
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {', '.join(_MODES)}, not {mode!r}")
     if use_legacy_format:
@@ -98,8 +191,20 @@ def write_fragments(
             # Python values carry no Arrow types (an int could be int8 or int64): the
             # dataset's schema says what they are, as it does for pylance.
             data = _conform(_as_reader(data, None).read_all(), existing)
-    reader = _as_reader(data, schema)
-    written = _lancer.write_fragments(
+    reader, producer = _watched_reader(data, schema)
+    try:
+        written = _write_native(reader, uri, options, new_schema, max_rows_per_file,
+                                max_bytes_per_file, data_storage_version, progress)
+    except Exception as error:
+        if producer is not None and producer.error is not None:
+            raise producer.error from error
+        raise
+    return [FragmentMetadata._from_checked_json(text) for text in written], reader.schema
+
+
+def _write_native(reader, uri, options, new_schema, max_rows_per_file, max_bytes_per_file,
+                  data_storage_version, progress):
+    return _lancer.write_fragments(
         reader,
         uri,
         max_rows_per_file=max_rows_per_file,
@@ -107,8 +212,8 @@ def write_fragments(
         storage_options=options,
         new_schema=new_schema,
         data_storage_version=data_storage_version,
+        progress=native_hook(progress),
     )
-    return [FragmentMetadata._from_checked_json(text) for text in written]
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -128,7 +233,8 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 
 
 def _types_are_guessed(data: Any) -> bool:
-    return isinstance(data, (dict, list)) or is_pandas(data)
+    rows = isinstance(data, list) and bool(data) and all(isinstance(row, dict) for row in data)
+    return rows or isinstance(data, dict) or is_pandas(data)
 
 
 def _existing_schema(uri: str, options: Optional[Dict[str, str]]) -> Optional[pa.Schema]:

@@ -17,6 +17,9 @@ use crate::error::{Error, Result};
 use crate::read::fragment_stream;
 use crate::write::check_writable;
 
+/// Rows per batch when reading a fragment's columns to add new ones.
+const READ_BATCH_ROWS: usize = 8192;
+
 /// A fragment of a dataset version.
 #[derive(Clone, Debug)]
 pub struct DatasetFragment {
@@ -27,6 +30,10 @@ pub struct DatasetFragment {
 impl DatasetFragment {
     pub(crate) fn new(dataset: Dataset, fragment: Fragment) -> Self {
         DatasetFragment { dataset, fragment }
+    }
+
+    pub(crate) fn dataset(&self) -> &Dataset {
+        &self.dataset
     }
 
     /// The fragment's id.
@@ -92,15 +99,33 @@ impl DatasetFragment {
     /// the new columns, so workers adding the same columns from the same version agree.
     pub async fn merge_columns<F>(
         &self,
-        mut compute: F,
+        compute: F,
         read_columns: &[&str],
     ) -> Result<(Fragment, LanceSchema)>
     where
         F: FnMut(RecordBatch) -> std::result::Result<RecordBatch, ArrowError>,
     {
+        self.merge_columns_in_batches(compute, read_columns, READ_BATCH_ROWS)
+            .await
+    }
+
+    /// [`merge_columns`](Self::merge_columns), handing `compute` batches of at most
+    /// `batch_size` rows (which bounds what it holds in memory). 0 is refused.
+    pub async fn merge_columns_in_batches<F>(
+        &self,
+        mut compute: F,
+        read_columns: &[&str],
+        batch_size: usize,
+    ) -> Result<(Fragment, LanceSchema)>
+    where
+        F: FnMut(RecordBatch) -> std::result::Result<RecordBatch, ArrowError>,
+    {
+        if batch_size == 0 {
+            return Err(Error::invalid_input("batch_size must be at least 1"));
+        }
         let version = check_writable(&self.dataset.manifest)?;
         let arrow = self.read_schema(read_columns)?;
-        let mut input = self.read_all_rows(read_columns)?;
+        let mut input = self.read_rows_in_batches(read_columns, batch_size)?;
         let mut output: Option<NewColumns> = None;
         let written = async {
             while let Some(batch) = input.next().await {
@@ -190,6 +215,14 @@ impl DatasetFragment {
         &self,
         columns: &[&str],
     ) -> Result<BoxStream<'static, Result<RecordBatch>>> {
+        self.read_rows_in_batches(columns, READ_BATCH_ROWS)
+    }
+
+    fn read_rows_in_batches(
+        &self,
+        columns: &[&str],
+        batch_size: usize,
+    ) -> Result<BoxStream<'static, Result<RecordBatch>>> {
         let arrow = self.read_schema(columns)?;
         let lance_fields = columns
             .iter()
@@ -206,7 +239,7 @@ impl DatasetFragment {
             self.fragment.clone(),
             arrow,
             Arc::new(lance_fields),
-            8192,
+            batch_size,
             false,
         ))
     }

@@ -2,10 +2,13 @@
 //! deletion files they need.
 
 pub(crate) mod deletion;
+mod projection;
 mod scan;
+mod take;
 
 use crate::dataset::Dataset;
 
+pub use projection::{ROW_ADDRESS, ROW_ID};
 pub use scan::Scanner;
 pub(crate) use scan::fragment_stream;
 

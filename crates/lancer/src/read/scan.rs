@@ -4,13 +4,18 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions, new_null_array};
-use arrow_schema::{Schema, SchemaRef};
+use arrow_array::{
+    ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions, UInt64Array, make_array,
+    new_null_array,
+};
+use arrow_data::ArrayData;
+use arrow_schema::{DataType, SchemaRef};
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use lancer_file::{FileReader, LanceField, Projection, ReadOptions};
 use lancer_table::Fragment;
 
 use super::deletion::deleted_rows;
+use super::projection::ScanProjection;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 
@@ -26,6 +31,8 @@ pub struct Scanner {
     batch_size: usize,
     fragments: Option<Vec<u64>>,
     parallelism: usize,
+    row_id: bool,
+    row_address: bool,
 }
 
 impl Scanner {
@@ -37,10 +44,29 @@ impl Scanner {
             batch_size: 8192,
             fragments: None,
             parallelism: 4,
+            row_id: false,
+            row_address: false,
         }
     }
 
-    /// Reads only these top-level columns, in this order.
+    /// Adds a `_rowid` column (UInt64) after the projected ones. Without stable row ids,
+    /// which lancer does not write, a row's id is its address, as in pylance.
+    pub fn with_row_id(mut self, row_id: bool) -> Self {
+        self.row_id = row_id;
+        self
+    }
+
+    /// Adds a `_rowaddr` column (UInt64: the fragment id in the high 32 bits, the row's
+    /// position in the fragment, deleted rows counted, in the low 32) after the projected
+    /// ones and `_rowid`.
+    pub fn with_row_address(mut self, row_address: bool) -> Self {
+        self.row_address = row_address;
+        self
+    }
+
+    /// Reads only these columns, in this order: top-level columns by name, fields inside
+    /// structs by their dotted path (`s.x`, returned as a column named `s.x`), and the
+    /// row id and row address as `_rowid` and `_rowaddr`.
     pub fn project<S: AsRef<str>>(mut self, columns: &[S]) -> Self {
         self.columns = Some(columns.iter().map(|c| c.as_ref().to_string()).collect());
         self
@@ -72,15 +98,21 @@ impl Scanner {
 
     /// The Arrow schema of the batches.
     pub fn schema(&self) -> Result<SchemaRef> {
-        Ok(Arc::new(
-            projected_schema(&self.dataset, self.columns.as_deref())?.0,
-        ))
+        Ok(self.projection()?.output_schema())
+    }
+
+    fn projection(&self) -> Result<ScanProjection> {
+        ScanProjection::new(
+            &self.dataset,
+            self.columns.as_deref(),
+            self.row_id,
+            self.row_address,
+        )
     }
 
     /// The rows as a stream of batches, fragment after fragment.
     pub fn try_into_stream(self) -> Result<BoxStream<'static, Result<RecordBatch>>> {
-        let (schema, fields) = projected_schema(&self.dataset, self.columns.as_deref())?;
-        let schema = Arc::new(schema);
+        let projection = Arc::new(self.projection()?);
         let fragments: Vec<Fragment> = match &self.fragments {
             None => self.dataset.manifest.fragments.clone(),
             Some(ids) => {
@@ -102,21 +134,36 @@ impl Scanner {
             }
         };
         let (dataset, batch_size) = (self.dataset.clone(), self.batch_size);
-        let fields = Arc::new(fields);
+        let fields = Arc::new(projection.read_fields.clone());
+        let read_schema = projection.read_schema.clone();
+        let addresses = projection.addresses;
         let per_fragment = stream::iter(fragments)
             .map(move |fragment| {
-                let (dataset, schema, fields) = (dataset.clone(), schema.clone(), fields.clone());
-                read_ahead(fragment_stream(
-                    dataset, fragment, schema, fields, batch_size, true,
+                let (dataset, schema, fields) =
+                    (dataset.clone(), read_schema.clone(), fields.clone());
+                let read = FragmentRead {
+                    batch_size,
+                    skip_deleted: true,
+                    addresses,
+                };
+                read_ahead(fragment_stream_with(
+                    dataset, fragment, schema, fields, read,
                 ))
             })
             .buffered(self.parallelism)
             .flatten();
+        let shaped = if projection.is_identity() {
+            per_fragment.boxed()
+        } else {
+            per_fragment
+                .map(move |batch| batch.and_then(|batch| projection.apply(&batch)))
+                .boxed()
+        };
         Ok(match self.limit {
-            None => per_fragment.boxed(),
+            None => shaped,
             Some(limit) => {
                 let mut left = limit;
-                per_fragment
+                shaped
                     .try_take_while(move |_| futures::future::ready(Ok(left > 0)))
                     .map_ok(move |batch| {
                         let keep = (batch.num_rows() as u64).min(left);
@@ -156,30 +203,6 @@ async fn read_ahead(
     stream::poll_fn(move |cx| receiver.poll_recv(cx)).boxed()
 }
 
-fn projected_schema(
-    dataset: &Dataset,
-    columns: Option<&[String]>,
-) -> Result<(Schema, Vec<LanceField>)> {
-    let schema = dataset.schema();
-    let fields: Vec<LanceField> = match columns {
-        None => schema.fields.clone(),
-        Some(names) => names
-            .iter()
-            .map(|name| {
-                schema.field(name).cloned().ok_or_else(|| {
-                    Error::invalid_input(format!("the dataset has no column `{name}`"))
-                })
-            })
-            .collect::<Result<_>>()?,
-    };
-    let arrow = fields
-        .iter()
-        .map(LanceField::to_arrow)
-        .collect::<lancer_file::Result<Vec<_>>>()?;
-    let metadata = dataset.arrow_schema()?.metadata().clone();
-    Ok((Schema::new_with_metadata(arrow, metadata), fields))
-}
-
 /// The rows of one fragment, `fields` assembled from the files that hold them (columns no
 /// file holds read as nulls), without the deleted rows when `skip_deleted`.
 pub(crate) fn fragment_stream(
@@ -190,6 +213,37 @@ pub(crate) fn fragment_stream(
     batch_size: usize,
     skip_deleted: bool,
 ) -> BoxStream<'static, Result<RecordBatch>> {
+    let read = FragmentRead {
+        batch_size,
+        skip_deleted,
+        addresses: false,
+    };
+    fragment_stream_with(dataset, fragment, schema, fields, read)
+}
+
+/// How a fragment is read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FragmentRead {
+    pub(crate) batch_size: usize,
+    pub(crate) skip_deleted: bool,
+    /// Fill the last column of `schema` with the rows' addresses.
+    pub(crate) addresses: bool,
+}
+
+/// [`fragment_stream`], with the row addresses as the schema's last column when
+/// `read.addresses`.
+pub(crate) fn fragment_stream_with(
+    dataset: Dataset,
+    fragment: Fragment,
+    schema: SchemaRef,
+    fields: Arc<Vec<LanceField>>,
+    read: FragmentRead,
+) -> BoxStream<'static, Result<RecordBatch>> {
+    let FragmentRead {
+        batch_size,
+        skip_deleted,
+        addresses,
+    } = read;
     let setup = async move {
         // Which file holds each projected field. Files of version 2.1 and later list only
         // the ids of leaf fields (a list or struct has no column of its own), so a file
@@ -254,12 +308,115 @@ pub(crate) fn fragment_stream(
             offset: 0,
             deleted,
             fragment_rows: rows,
+            addresses: addresses.then_some(fragment.id),
         };
-        Ok::<_, Error>(stream::try_unfold(state, |mut state| async move {
+        let filtered = !state.deleted.is_empty();
+        let assembled = stream::try_unfold(state, |mut state| async move {
             state.next().await.map(|b| b.map(|b| (b, state)))
-        }))
+        })
+        .boxed();
+        // Deleted rows leave short batches; callers asked for `batch_size` rows (pylance
+        // hands out full batches too).
+        Ok::<_, Error>(if filtered {
+            rechunk(assembled, batch_size)
+        } else {
+            assembled
+        })
     };
     stream::once(setup).try_flatten().boxed()
+}
+
+/// `column` with the type the dataset's schema gives it. A file keeps the names (and
+/// nullability) of nested fields as they were when it was written; a column renamed or made
+/// nullable since has the same values under another type.
+fn relabel(column: &ArrayRef, wanted: &DataType) -> Result<ArrayRef> {
+    if column.data_type() == wanted {
+        return Ok(column.clone());
+    }
+    Ok(make_array(relabel_data(column.to_data(), wanted)?))
+}
+
+fn relabel_data(data: ArrayData, wanted: &DataType) -> Result<ArrayData> {
+    if data.data_type() == wanted {
+        return Ok(data);
+    }
+    let child_types: Vec<&DataType> = match wanted {
+        DataType::Struct(fields) => fields.iter().map(|f| f.data_type()).collect(),
+        DataType::List(field)
+        | DataType::LargeList(field)
+        | DataType::FixedSizeList(field, _)
+        | DataType::Map(field, _) => vec![field.data_type()],
+        _ => Vec::new(),
+    };
+    if child_types.len() != data.child_data().len() {
+        return Err(Error::new(
+            crate::ErrorKind::Corrupt,
+            format!(
+                "a data file holds {} where the schema says {wanted}",
+                data.data_type()
+            ),
+        ));
+    }
+    let children = data
+        .child_data()
+        .iter()
+        .zip(child_types)
+        .map(|(child, wanted)| relabel_data(child.clone(), wanted))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(data
+        .into_builder()
+        .data_type(wanted.clone())
+        .child_data(children)
+        .build()?)
+}
+
+/// `input` in batches of exactly `rows` rows, but the last.
+fn rechunk(
+    input: BoxStream<'static, Result<RecordBatch>>,
+    rows: usize,
+) -> BoxStream<'static, Result<RecordBatch>> {
+    struct Chunks {
+        input: BoxStream<'static, Result<RecordBatch>>,
+        held: Vec<RecordBatch>,
+        held_rows: usize,
+        ended: bool,
+    }
+    let state = Chunks {
+        input,
+        held: Vec::new(),
+        held_rows: 0,
+        ended: false,
+    };
+    stream::try_unfold(state, move |mut state| async move {
+        while !state.ended && state.held_rows < rows {
+            match state.input.next().await.transpose()? {
+                Some(batch) if batch.num_rows() == 0 => {}
+                Some(batch) => {
+                    state.held_rows += batch.num_rows();
+                    state.held.push(batch);
+                }
+                None => state.ended = true,
+            }
+        }
+        if state.held.is_empty() {
+            return Ok(None);
+        }
+        let schema = state.held[0].schema();
+        let all = if state.held.len() == 1 {
+            state.held.pop().expect("one batch")
+        } else {
+            arrow_select::concat::concat_batches(&schema, &std::mem::take(&mut state.held))?
+        };
+        state.held.clear();
+        let out = all.slice(0, rows.min(all.num_rows()));
+        let rest = all.num_rows() - out.num_rows();
+        state.held_rows = rest;
+        if rest > 0 {
+            state.held.push(all.slice(out.num_rows(), rest));
+        }
+        Ok(Some((out, state)))
+    })
+    .boxed()
 }
 
 struct Assembly {
@@ -269,6 +426,8 @@ struct Assembly {
     offset: u64,
     deleted: HashSet<u32>,
     fragment_rows: u64,
+    /// The fragment id, when the last column holds the row addresses.
+    addresses: Option<u64>,
 }
 
 impl Assembly {
@@ -293,7 +452,8 @@ impl Assembly {
                         }
                         rows = Some(batch.num_rows());
                         for ((position, _), column) in members.iter().zip(batch.columns()) {
-                            columns[*position] = Some(column.clone());
+                            let wanted = self.schema.field(*position).data_type();
+                            columns[*position] = Some(relabel(column, wanted)?);
                         }
                     }
                 }
@@ -306,6 +466,13 @@ impl Assembly {
                 }
                 None => return Ok(None),
             };
+            let start = self.offset;
+            if let Some(fragment) = self.addresses {
+                let first = (fragment << 32) + start;
+                let addresses: ArrayRef =
+                    Arc::new(UInt64Array::from_iter_values(first..first + rows as u64));
+                *columns.last_mut().expect("the address column") = Some(addresses);
+            }
             let columns: Vec<ArrayRef> = columns
                 .into_iter()
                 .zip(self.schema.fields())
@@ -318,7 +485,6 @@ impl Assembly {
                 columns,
                 &RecordBatchOptions::new().with_row_count(Some(rows)),
             )?;
-            let start = self.offset;
             self.offset += rows as u64;
             if self.deleted.is_empty() {
                 return Ok(Some(batch));

@@ -17,8 +17,25 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use crate::error::{Error, Result};
 use conform::{check_conformable, conform_batch, storable_schema};
 
+/// What a write reports as it goes (see [`WriteParams::with_progress`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum WriteEvent<'a> {
+    /// A new data file (and with it a new fragment) is about to be written.
+    FileStarted {
+        /// The file's name under the dataset's `data/`.
+        path: &'a str,
+    },
+    /// A data file is complete: the fragment describing it.
+    FileWritten(&'a Fragment),
+}
+
+/// Called for each [`WriteEvent`]; an error stops the write, which then removes the files it
+/// wrote and returns that error.
+pub type WriteProgress = Arc<dyn Fn(WriteEvent<'_>) -> Result<()> + Send + Sync>;
+
 /// How workers write fragments.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct WriteParams {
     max_rows_per_file: usize,
     max_bytes_per_file: u64,
@@ -27,6 +44,22 @@ pub struct WriteParams {
     must_exist: bool,
     new_schema: bool,
     data_storage_version: FileVersion,
+    progress: Option<WriteProgress>,
+}
+
+impl std::fmt::Debug for WriteParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteParams")
+            .field("max_rows_per_file", &self.max_rows_per_file)
+            .field("max_bytes_per_file", &self.max_bytes_per_file)
+            .field("page_bytes", &self.page_bytes)
+            .field("storage_options", &self.storage_options)
+            .field("must_exist", &self.must_exist)
+            .field("new_schema", &self.new_schema)
+            .field("data_storage_version", &self.data_storage_version)
+            .field("progress", &self.progress.as_ref().map(|_| "..."))
+            .finish()
+    }
 }
 
 impl Default for WriteParams {
@@ -39,6 +72,7 @@ impl Default for WriteParams {
             must_exist: false,
             new_schema: false,
             data_storage_version: FileVersion::V2_2,
+            progress: None,
         }
     }
 }
@@ -90,6 +124,14 @@ impl WriteParams {
     /// that dataset's version, so a dataset never mixes versions.
     pub fn with_data_storage_version(mut self, version: FileVersion) -> Self {
         self.data_storage_version = version;
+        self
+    }
+
+    /// Calls `progress` as each data file is started and finished (pylance's
+    /// `FragmentWriteProgress`), so a worker can record what it has written before it
+    /// returns.
+    pub fn with_progress(mut self, progress: WriteProgress) -> Self {
+        self.progress = Some(progress);
         self
     }
 
@@ -329,6 +371,9 @@ impl<'a> FileRoller<'a> {
         while offset < batch.num_rows() {
             if self.current.is_none() {
                 let name = new_data_file_name();
+                if let Some(progress) = &self.params.progress {
+                    progress(WriteEvent::FileStarted { path: &name })?;
+                }
                 let options = FileWriterOptions::default()
                     .with_page_bytes(self.params.page_bytes)
                     .with_version(self.target.version);
@@ -367,6 +412,11 @@ impl<'a> FileRoller<'a> {
         let (fields, columns) = written.data_file_fields();
         let file = DataFile::new(name, fields, columns, written.version, written.size_bytes);
         self.fragments.push(Fragment::new(file, written.num_rows));
+        if let Some(progress) = &self.params.progress {
+            progress(WriteEvent::FileWritten(
+                self.fragments.last().expect("pushed above"),
+            ))?;
+        }
         Ok(())
     }
 
