@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use arrow_array::RecordBatch;
+use arrow_array::ffi_stream::RecordBatchStreamReader;
 use arrow_pyarrow::{FromPyArrow, PyArrowType, ToPyArrow};
 use arrow_schema::{ArrowError, Schema, SchemaRef};
 use futures::StreamExt;
@@ -446,6 +447,20 @@ impl NativeDataset {
     ) -> PyResultOf<NativeDataset> {
         self.evolve(py, storage_options, |dataset, params| async move {
             dataset.drop_columns(&names, &params).await
+        })
+    }
+
+    /// A new version with the columns `reader` holds, one row per visible row.
+    #[pyo3(signature = (reader, storage_options=None))]
+    fn add_columns_from_reader(
+        &self,
+        py: Python<'_>,
+        reader: PyArrowType<RecordBatchStreamReader>,
+        storage_options: PyStorageOptions,
+    ) -> PyResultOf<NativeDataset> {
+        let reader = reader.0;
+        self.evolve(py, storage_options, |dataset, params| async move {
+            dataset.add_columns_from_reader(reader, &params).await
         })
     }
 

@@ -490,3 +490,54 @@ def test_alter_columns(lib, workdir):
     if lib is lancer:
         with pytest.raises(lancer.UnsupportedError):
             ds.alter_columns({"path": "x", "data_type": pa.int32()})
+
+
+def test_add_columns_from_a_reader(lib, workdir):
+    lance.write_dataset(pa.table({"a": pa.array(range(6), pa.int64())}), "ds", max_rows_per_file=3)
+    ds = lib.dataset("ds")
+    ds.add_columns(pa.table({"b": pa.array([10 * i for i in range(6)], pa.int64())}).to_reader())
+    assert ds.to_table().column("b").to_pylist() == [0, 10, 20, 30, 40, 50]
+    lance.dataset("ds").delete("a = 1")
+    ds = lib.dataset("ds")
+    # One value per visible row; a reader of another length is refused.
+    for n in (4, 6):
+        with pytest.raises(OSError):
+            ds.add_columns(pa.table({f"c{n}": pa.array(range(n), pa.int64())}).to_reader())
+    ds.add_columns(pa.table({"c": pa.array(range(5), pa.int64())}).to_reader())
+    expected = {"a": [0, 2, 3, 4, 5], "b": [0, 20, 30, 40, 50], "c": [0, 1, 2, 3, 4]}
+    assert ds.to_table().to_pydict() == expected
+    assert other(lib).dataset("ds").to_table().to_pydict() == expected
+
+
+def test_a_failed_reader_leaves_no_files(workdir):
+    lancer.write_dataset(pa.table({"a": pa.array(range(6), pa.int64())}), "ds", max_rows_per_file=3)
+    before = sorted(os.listdir("ds/data"))
+    ds = lancer.dataset("ds")
+    with pytest.raises(lancer.InvalidInputError, match="more rows"):
+        ds.add_columns(pa.table({"z": pa.array(range(7), pa.int64())}).to_reader())
+    assert sorted(os.listdir("ds/data")) == before and ds.version == 1
+
+
+def test_open_by_tag(lib, workdir):
+    lib.write_dataset(TABLE, "ds")
+    ds = lib.write_dataset(TABLE, "ds", mode="append")
+    ds.tags.create("v1", 1)
+    assert lib.dataset("ds", version="v1").version == 1
+    with pytest.raises(ValueError):
+        lib.dataset("ds", version="nope")
+
+
+def test_predicates_say_they_are_missing(workdir):
+    ds = lancer.write_dataset(TABLE, "ds")
+    for call in (
+        lambda: ds.delete("a = 1"),
+        lambda: ds.update({"a": "a + 1"}),
+        lambda: ds.merge_insert("a"),
+        lambda: ds.create_scalar_index("a", "BTREE"),
+        lambda: ds.count_rows("a > 1"),
+        lambda: ds.get_fragments()[0].delete("a = 1"),
+        lambda: ds.get_fragments()[0].count_rows("a > 1"),
+        lambda: ds.to_table(filter="a > 1"),
+    ):
+        with pytest.raises(NotImplementedError):
+            call()

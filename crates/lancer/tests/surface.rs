@@ -422,3 +422,52 @@ async fn renamed_and_tightened_columns_read_back() {
         assert_eq!(error.kind(), ErrorKind::InvalidInput, "{bad:?}: {error}");
     }
 }
+
+#[tokio::test]
+async fn columns_from_a_reader_line_up_with_visible_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = dir.path().to_str().unwrap().to_string();
+    let first = worker(&uri, &[0, 1, 2], &["a", "b", "c"]).await;
+    let second = worker(&uri, &[3, 4], &["d", "e"]).await;
+    let schema = lancer::LanceSchema::from_arrow(&seed_schema()).unwrap();
+    let params = CommitParams::default();
+    let ds = Dataset::commit(
+        &uri,
+        Operation::overwrite([first, second].concat(), schema),
+        0,
+        &params,
+    )
+    .await
+    .unwrap();
+    let extra = |n: i32| {
+        let schema = Arc::new(Schema::new(vec![Field::new("c", DataType::Int32, false)]));
+        let batches: Vec<_> = (0..n)
+            .collect::<Vec<_>>()
+            .chunks(2)
+            .map(|chunk| {
+                RecordBatch::try_new(
+                    schema.clone(),
+                    vec![Arc::new(Int32Array::from(chunk.to_vec()))],
+                )
+            })
+            .collect();
+        RecordBatchIterator::new(batches, schema)
+    };
+    let files_before = std::fs::read_dir(dir.path().join("data")).unwrap().count();
+    for wrong in [4, 6] {
+        let error = ds
+            .add_columns_from_reader(extra(wrong), &params)
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidInput, "{wrong}: {error}");
+        let files = std::fs::read_dir(dir.path().join("data")).unwrap().count();
+        assert_eq!(files, files_before, "{wrong} rows left files behind");
+    }
+    let done = ds.add_columns_from_reader(extra(5), &params).await.unwrap();
+    let c = done.scan().project(&["c"]).to_batch().await.unwrap();
+    assert_eq!(
+        c.column(0).as_primitive::<Int32Type>().values().to_vec(),
+        [0, 1, 2, 3, 4]
+    );
+    assert_eq!(done.get_fragments()[1].metadata().files.len(), 2);
+}

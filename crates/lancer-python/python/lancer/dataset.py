@@ -93,8 +93,13 @@ class LanceDataset(DatasetLike):
         storage_options: Optional[Dict[str, str]] = None,
     ):
         self._options = storage_options_of(storage_options)
+        if isinstance(version, str):
+            # A tag names the version (pylance takes either).
+            latest = _lancer.open_dataset(dataset_uri(uri), None, self._options)
+            self._native = latest.checkout_version(latest.tag_version(version))
+            return
         if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-            raise TypeError(f"version must be an int, not {type(version).__name__}")
+            raise TypeError(f"version must be an int or a tag name, not {type(version).__name__}")
         self._native = _lancer.open_dataset(dataset_uri(uri), version, self._options)
 
     @classmethod
@@ -345,8 +350,10 @@ class LanceDataset(DatasetLike):
         ``transforms`` is a ``pyarrow.Field``, a list of them or a ``pyarrow.Schema`` (all-null
         columns: only the schema changes), or a function from a RecordBatch of
         ``read_columns`` (all columns when None; batches of at most ``batch_size`` rows) to
-        the new columns, run on every fragment here, then committed as one Merge. A dict of
-        SQL expressions and a reader raise :class:`lancer.errors.UnsupportedError`. The
+        the new columns, run on every fragment here, then committed as one Merge, or a
+        reader (a ``RecordBatchReader``, a Table, anything with ``__arrow_c_stream__``) of
+        the new columns, one row per visible row in scan order (deleted rows read as null).
+        A dict of SQL expressions raises :class:`lancer.errors.UnsupportedError`. The
         dataset moves to the new version; if anything fails, the files written are
         removed."""
         if isinstance(transforms, pa.Field):
@@ -358,6 +365,19 @@ class LanceDataset(DatasetLike):
             return
         if isinstance(transforms, dict):
             raise unsupported("SQL expressions in add_columns; pass a function or pyarrow fields")
+        if isinstance(transforms, (pa.RecordBatchReader, pa.Table)) or (
+            hasattr(transforms, "__arrow_c_stream__") and not callable(transforms)
+        ):
+            reader, producer = _write._watched_reader(transforms, reader_schema)
+            try:
+                self._native = self._native.add_columns_from_reader(
+                    reader, storage_options=self._options
+                )
+            except Exception as error:
+                if producer is not None and producer.error is not None:
+                    raise producer.error from error
+                raise
+            return
         if not callable(transforms):
             raise unsupported(
                 f"add_columns from a {type(transforms).__name__}; pass a function or pyarrow fields"
@@ -388,6 +408,24 @@ class LanceDataset(DatasetLike):
                     pass
             raise
         self._native = done._native
+
+    # pylance methods that need predicates or indexes, which lancer does not have yet:
+    # raising here says so, where a missing attribute would look like a typo.
+
+    def delete(self, predicate: Any) -> None:
+        raise unsupported("deleting rows (predicates come with SQL support)")
+
+    def update(self, updates: Any, where: Any = None) -> Any:
+        raise unsupported("updating rows (predicates come with SQL support)")
+
+    def merge_insert(self, on: Any) -> Any:
+        raise unsupported("merge_insert (upserts)")
+
+    def create_index(self, *args: Any, **kwargs: Any) -> Any:
+        raise unsupported("building indexes")
+
+    def create_scalar_index(self, *args: Any, **kwargs: Any) -> Any:
+        raise unsupported("building indexes")
 
     def restore(self) -> None:
         """Makes this version the latest again, as a new version with its content (pylance's

@@ -114,8 +114,18 @@ class LanceFragment:
     def schema(self) -> pa.Schema:
         return self._ds.schema
 
-    def count_rows(self) -> int:
-        """Visible rows (deleted rows excluded)."""
+    def delete(self, predicate: str) -> Any:
+        from ._common import unsupported
+
+        raise unsupported("deleting rows (predicates come with SQL support)")
+
+    def count_rows(self, filter: Any = None) -> int:
+        """Visible rows (deleted rows excluded). A ``filter`` raises
+        :class:`lancer.errors.UnsupportedError`."""
+        if filter is not None:
+            from ._common import unsupported
+
+            raise unsupported("count_rows with a filter")
         known = self._native.count_rows()
         if known is not None:
             return known

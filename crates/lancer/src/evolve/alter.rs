@@ -1,84 +1,10 @@
-//! Changing a dataset's schema or version without rewriting data: dropping columns (a
-//! Project), adding all-null columns (a Merge with no new files), and restoring an old
-//! version (a Restore). Each commits on the version it was called on, so a concurrent
-//! commit that conflicts is caught as for any other operation.
+//! Renaming columns and changing their nullability: a Project with the same field ids.
 
-use arrow_schema::Field;
-use lancer_table::{Operation, add_fields};
+use lancer_table::Operation;
 
 use crate::commit::CommitParams;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
-
-impl Dataset {
-    /// A new version without the top-level columns `names`; data files are kept (files
-    /// holding only dropped columns leave their fragments). Dropping every column, or one
-    /// the dataset does not have, is refused.
-    pub async fn drop_columns<S: AsRef<str>>(
-        &self,
-        names: &[S],
-        params: &CommitParams,
-    ) -> Result<Dataset> {
-        let schema = self.schema();
-        for name in names {
-            if schema.field(name.as_ref()).is_none() {
-                return Err(Error::invalid_input(format!(
-                    "column `{}` does not exist in the dataset",
-                    name.as_ref()
-                )));
-            }
-        }
-        let mut kept = schema.clone();
-        kept.fields
-            .retain(|f| !names.iter().any(|name| name.as_ref() == f.name));
-        if kept.fields.is_empty() {
-            return Err(Error::invalid_input(
-                "cannot drop every column of a dataset",
-            ));
-        }
-        let operation = Operation::Project { schema: kept };
-        Dataset::commit(self.uri(), operation, self.version(), params).await
-    }
-
-    /// A new version with the columns `fields` added, null in every row, without writing
-    /// any data (readers fill columns no file holds with nulls). Each field must be
-    /// nullable and new.
-    pub async fn add_null_columns(
-        &self,
-        fields: &[Field],
-        params: &CommitParams,
-    ) -> Result<Dataset> {
-        if fields.is_empty() {
-            return Err(Error::invalid_input("no columns to add"));
-        }
-        let storable =
-            crate::write::conform::storable_schema(&arrow_schema::Schema::new(fields.to_vec()))?;
-        let fields: Vec<Field> = storable
-            .fields()
-            .iter()
-            .map(|f| f.as_ref().clone())
-            .collect();
-        if let Some(field) = fields.iter().find(|f| !f.is_nullable()) {
-            return Err(Error::invalid_input(format!(
-                "a column added without data must be nullable, and `{}` is not",
-                field.name()
-            )));
-        }
-        let schema = add_fields(self.manifest(), &fields)?;
-        let operation = Operation::merge(self.manifest().fragments.clone(), schema, self.schema());
-        Dataset::commit(self.uri(), operation, self.version(), params).await
-    }
-
-    /// A new latest version with this version's content (as pylance, restoring the latest
-    /// version makes a new version equal to it).
-    pub async fn restore(&self, params: &CommitParams) -> Result<Dataset> {
-        let latest = self.latest_version().await?;
-        let operation = Operation::Restore {
-            version: self.version(),
-        };
-        Dataset::commit(self.uri(), operation, latest, params).await
-    }
-}
 
 /// One change of [`Dataset::alter_columns`]: the column at `path` (a top-level name, or a
 /// dotted path into structs) renamed and/or made nullable or not.
