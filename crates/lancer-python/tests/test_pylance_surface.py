@@ -541,3 +541,28 @@ def test_predicates_say_they_are_missing(workdir):
     ):
         with pytest.raises(NotImplementedError):
             call()
+
+
+def test_hostile_reads_and_changes(workdir):
+    ds = lancer.write_dataset(pa.table({"a": pa.array(range(5), pa.int64()), "s": [{"x": i} for i in range(5)]}), "ds")
+    with pytest.raises(TypeError):
+        ds.take([1.5])
+    with pytest.raises(ValueError):
+        ds.take([-1])
+    for columns in (["s."], [".x"], ["s.x.y"], [""]):
+        with pytest.raises(ValueError):
+            ds.to_table(columns=columns)
+    with pytest.raises(NotImplementedError):
+        ds.drop_columns(["s.x"])
+    with pytest.raises(ValueError):
+        ds.drop_columns(["a", "a"])
+    for name in ("../up", "a/b", "", "x" * 300):
+        with pytest.raises(ValueError):
+            ds.tags.create(name, 1)
+    assert ds.version == 1 and not os.path.exists("up.json")
+    # A tag file edited by hand to nonsense is an error, never a guess.
+    ds.tags.create("ok", 1)
+    with open("ds/_refs/tags/ok.json", "w") as broken:
+        broken.write('{"version": "one"}')
+    with pytest.raises(OSError):
+        ds.checkout_version("ok")

@@ -116,10 +116,14 @@ def row_offsets(indices: Any) -> List[int]:
     """Row positions as the native take wants them: non-negative ints."""
     if hasattr(indices, "to_pylist"):
         indices = indices.to_pylist()
+    import operator
+
     offsets = []
     for index in indices:
-        if isinstance(index, bool) or not isinstance(index, int):
-            index = int(index)
+        if isinstance(index, bool):
+            raise TypeError("row indices are integers, not booleans")
+        # operator.index takes ints and numpy integers, and refuses floats (1.5 is no row).
+        index = operator.index(index)
         if index < 0:
             raise ValueError(f"row indices must not be negative, got {index}")
         offsets.append(index)

@@ -95,7 +95,7 @@ impl Dataset {
 }
 
 /// The list holding the field at the dotted `path`, and the field's index in it.
-fn locate<'a>(
+pub(super) fn locate<'a>(
     fields: &'a mut Vec<lancer_file::LanceField>,
     path: &str,
 ) -> Result<(&'a mut Vec<lancer_file::LanceField>, usize)> {

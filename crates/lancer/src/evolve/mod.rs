@@ -19,28 +19,28 @@ use crate::error::{Error, Result};
 impl Dataset {
     /// A new version without the top-level columns `names`; data files are kept (files
     /// holding only dropped columns leave their fragments). Dropping every column, or one
-    /// the dataset does not have, is refused.
+    /// the dataset does not have, is refused; so is a field inside a struct (its files
+    /// would still hold it).
     pub async fn drop_columns<S: AsRef<str>>(
         &self,
         names: &[S],
         params: &CommitParams,
     ) -> Result<Dataset> {
-        let schema = self.schema();
+        let mut kept = self.schema().clone();
         for name in names {
-            if schema.field(name.as_ref()).is_none() {
-                return Err(Error::invalid_input(format!(
-                    "column `{}` does not exist in the dataset",
-                    name.as_ref()
+            let name = name.as_ref();
+            if name.contains('.') && kept.field(name).is_none() {
+                return Err(Error::unsupported(format!(
+                    "dropping `{name}`, a field inside a struct (drop the whole column)"
                 )));
             }
-        }
-        let mut kept = schema.clone();
-        kept.fields
-            .retain(|f| !names.iter().any(|name| name.as_ref() == f.name));
-        if kept.fields.is_empty() {
-            return Err(Error::invalid_input(
-                "cannot drop every column of a dataset",
-            ));
+            let (siblings, index) = alter::locate(&mut kept.fields, name)?;
+            siblings.remove(index);
+            if siblings.is_empty() {
+                return Err(Error::invalid_input(
+                    "cannot drop every column of a dataset",
+                ));
+            }
         }
         let operation = Operation::Project { schema: kept };
         Dataset::commit(self.uri(), operation, self.version(), params).await
