@@ -315,3 +315,57 @@ fn cleanup_processes_racing_worker_and_coordinator_processes_lose_nothing() {
         ok(&[&"scan", &uri, &"--version", &version, &"--limit", &"1"]);
     }
 }
+
+#[test]
+fn a_job_tag_finds_files_no_worker_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = overwritten(dir.path(), 1);
+    let csv = dir.path().join("more.csv");
+    write_csv(&csv, 100..110);
+    // Two workers of job 4711 wrote; neither reported its fragments (their output is lost).
+    for _ in 0..2 {
+        ok(&[
+            &"write-fragments",
+            &uri,
+            &csv,
+            &"--job",
+            &"slurm4711",
+            &"--max-rows-per-file",
+            &"5",
+            &"--quiet",
+        ]);
+    }
+    // Another job's file stays.
+    ok(&[
+        &"write-fragments",
+        &uri,
+        &csv,
+        &"--job",
+        &"slurm4712",
+        &"--quiet",
+    ]);
+    assert_eq!(data_files(&uri).len(), 6);
+    let out = ok(&[&"abort", &uri, &"--job", &"slurm4711"]);
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.starts_with("removed data/"))
+            .count(),
+        4,
+        "{out}"
+    );
+    let left = data_files(&uri);
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(
+        left.iter()
+            .any(|name| name.ends_with("_job_slurm4712.lance")),
+        "{left:?}"
+    );
+    assert_eq!(ok(&[&"abort", &uri, &"--job", &"slurm4711"]), "");
+    fails(&[&"abort", &uri, &"--job", &"../x"], 1, "job tag");
+    fails(
+        &[&"write-fragments", &uri, &csv, &"--job", &"Bad/Tag"],
+        1,
+        "job tag",
+    );
+    assert!(ok(&[&"validate", &uri]).contains("all present"));
+}

@@ -76,3 +76,22 @@ pub(crate) fn abort(
     )?;
     Ok((report.removed, report.missing, report.referenced))
 }
+
+/// Deletes the data files named with `job`'s tag, never files a version references; returns
+/// (removed, missing, referenced as (path, version)).
+#[pyfunction]
+#[pyo3(signature = (uri, job, *, storage_options=None))]
+#[allow(clippy::type_complexity)]
+pub(crate) fn abort_job(
+    py: Python<'_>,
+    uri: String,
+    job: String,
+    storage_options: PyStorageOptions,
+) -> PyResultOf<(Vec<String>, Vec<String>, Vec<(String, u64)>)> {
+    let store = store_options(storage_options);
+    let report = block_on(
+        py,
+        async move { Dataset::abort_job(&uri, &job, &store).await },
+    )?;
+    Ok((report.removed, report.missing, report.referenced))
+}

@@ -67,7 +67,7 @@ fn schema_arg(schema: Option<&Bound<'_, PyAny>>) -> PyResult<SchemaArg> {
 /// as JSON, built on `read_version` (None: the latest version, or 0 when there is none;
 /// a Merge must name its version).
 #[pyfunction]
-#[pyo3(signature = (uri, kind, fragments, schema=None, read_version=None, storage_options=None, max_retries=None))]
+#[pyo3(signature = (uri, kind, fragments, schema=None, read_version=None, storage_options=None, max_retries=None, transaction_id=None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn commit(
     py: Python<'_>,
@@ -78,6 +78,7 @@ pub(crate) fn commit(
     read_version: Option<u64>,
     storage_options: PyStorageOptions,
     max_retries: Option<u32>,
+    transaction_id: Option<String>,
 ) -> PyResultOf<NativeDataset> {
     let schema =
         schema_arg(schema).map_err(|e| Error::new(ErrorKind::InvalidInput, e.to_string()))?;
@@ -87,6 +88,9 @@ pub(crate) fn commit(
         .collect::<Result<Vec<_>, _>>()?;
     let options = store_options(storage_options);
     let mut params = CommitParams::default().with_storage_options(options.clone());
+    if let Some(id) = transaction_id {
+        params = params.with_transaction_id(id);
+    }
     if let Some(retries) = max_retries {
         params =
             params.with_commit_options(lancer::CommitOptions::default().with_max_retries(retries));

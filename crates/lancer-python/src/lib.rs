@@ -39,5 +39,6 @@ fn _lancer(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(compact::plan_tasks, module)?)?;
     module.add_function(wrap_pyfunction!(cleanup::cleanup, module)?)?;
     module.add_function(wrap_pyfunction!(cleanup::abort, module)?)?;
+    module.add_function(wrap_pyfunction!(cleanup::abort_job, module)?)?;
     Ok(())
 }

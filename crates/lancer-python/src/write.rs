@@ -31,7 +31,7 @@ pub(crate) fn store_options(options: PyStorageOptions) -> StoreOptions {
 /// `progress("complete", fragment_json)` after it; an exception it raises stops the write
 /// (its files are removed) and propagates unchanged.
 #[pyfunction]
-#[pyo3(signature = (reader, uri, *, max_rows_per_file=None, max_bytes_per_file=None, storage_options=None, new_schema=false, data_storage_version=None, progress=None))]
+#[pyo3(signature = (reader, uri, *, max_rows_per_file=None, max_bytes_per_file=None, storage_options=None, new_schema=false, data_storage_version=None, progress=None, job=None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn write_fragments(
     py: Python<'_>,
@@ -43,6 +43,7 @@ pub(crate) fn write_fragments(
     new_schema: bool,
     data_storage_version: Option<String>,
     progress: Option<Py<PyAny>>,
+    job: Option<String>,
 ) -> PyResult<Vec<String>> {
     let mut params = WriteParams::default()
         .with_storage_options(store_options(storage_options))
@@ -57,6 +58,9 @@ pub(crate) fn write_fragments(
     }
     if let Some(bytes) = max_bytes_per_file {
         params = params.with_max_bytes_per_file(bytes);
+    }
+    if let Some(job) = job {
+        params = params.with_job(job);
     }
     let raised: Arc<Mutex<Option<PyErr>>> = Arc::default();
     if let Some(hook) = progress {

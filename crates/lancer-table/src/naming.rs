@@ -82,6 +82,47 @@ pub fn new_data_file_name() -> String {
     name
 }
 
+/// Marks the job tag in a data file name (see [`new_job_data_file_name`]).
+const JOB_MARK: &str = "_job_";
+/// Longest job tag accepted.
+const MAX_JOB_TAG_LEN: usize = 64;
+
+/// A new data file name that carries `job`'s tag: `<new_data_file_name stem>_job_<tag>.lance`.
+/// Every file a job writes is then findable by its name alone (to remove a failed job's
+/// files, even those of workers that died before returning their fragments). `job` must
+/// pass [`check_job_tag`].
+pub fn new_job_data_file_name(job: &str) -> String {
+    let name = new_data_file_name();
+    let stem = name
+        .strip_suffix(".lance")
+        .expect("new_data_file_name ends in .lance");
+    format!("{stem}{JOB_MARK}{job}.lance")
+}
+
+/// The job tag a data file name carries, if any.
+pub fn data_file_job(name: &str) -> Option<&str> {
+    let stem = name.strip_suffix(".lance")?;
+    let (_, job) = stem.rsplit_once(JOB_MARK)?;
+    check_job_tag(job).ok().map(|()| job)
+}
+
+/// Checks a job tag given from outside: 1 to 64 lowercase letters and digits (it becomes
+/// part of file names).
+pub fn check_job_tag(job: &str) -> std::result::Result<(), String> {
+    let valid = !job.is_empty()
+        && job.len() <= MAX_JOB_TAG_LEN
+        && job
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "job tag `{job}` must be 1 to {MAX_JOB_TAG_LEN} lowercase letters and digits"
+        ))
+    }
+}
+
 /// Checks a transaction id given from outside: a hyphenated UUID, since it becomes part of
 /// the `.txn` file name (anything else could name a file elsewhere, or collide).
 pub fn check_transaction_uuid(id: &str) -> std::result::Result<(), String> {
@@ -183,5 +224,18 @@ mod tests {
         assert_eq!(encode_version_hint(1), r#"{"version":1}"#);
         assert_eq!(decode_version_hint(br#"{"version":12}"#).unwrap(), 12);
         assert!(decode_version_hint(b"garbage").is_err());
+    }
+
+    #[test]
+    fn job_tags_are_found_in_names() {
+        let name = new_job_data_file_name("abc123");
+        assert!(name.ends_with("_job_abc123.lance"), "{name}");
+        assert_eq!(data_file_job(&name), Some("abc123"));
+        assert_eq!(data_file_job(&new_data_file_name()), None);
+        assert_eq!(data_file_job("x_job_UPPER.lance"), None);
+        assert_eq!(data_file_job("x_job_.lance"), None);
+        for bad in ["", "a/b", "../x", "A", "a-b", &"x".repeat(65)] {
+            assert!(check_job_tag(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -40,8 +40,13 @@ pub struct AbortArgs {
     /// The dataset.
     uri: String,
     /// Fragment JSON files of the failed job (as workers wrote them); `-` reads stdin.
-    #[arg(required = true, value_name = "FRAGMENTS_FILE")]
+    #[arg(value_name = "FRAGMENTS_FILE", required_unless_present = "job")]
     fragments: Vec<PathBuf>,
+    /// Instead of fragment files: every data file whose name carries this job tag (what
+    /// `write-fragments --job` wrote), including files of workers that died before
+    /// printing their fragments.
+    #[arg(long, value_name = "TAG", conflicts_with = "fragments")]
+    job: Option<String>,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -109,8 +114,13 @@ pub async fn cleanup(args: CleanupArgs, context: &Context) -> Result<(), CliErro
 }
 
 pub async fn abort(args: AbortArgs, context: &Context) -> Result<(), CliError> {
-    let fragments: Vec<Fragment> = super::commit::read_fragments(&args.fragments)?;
-    let report = Dataset::abort(&args.uri, &fragments, &context.storage_options).await?;
+    let report = match &args.job {
+        Some(job) => Dataset::abort_job(&args.uri, job, &context.storage_options).await?,
+        None => {
+            let fragments: Vec<Fragment> = super::commit::read_fragments(&args.fragments)?;
+            Dataset::abort(&args.uri, &fragments, &context.storage_options).await?
+        }
+    };
     for path in &report.removed {
         println!("removed data/{path}");
     }

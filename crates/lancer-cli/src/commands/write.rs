@@ -32,6 +32,11 @@ pub struct Args {
     /// dataset always take its version.
     #[arg(long, value_name = "VERSION")]
     data_storage_version: Option<String>,
+    /// Name every data file with this job tag (lowercase letters and digits, e.g. the
+    /// scheduler's job id), so `lancer abort URI --job TAG` removes a failed job's files,
+    /// even those of workers that died before printing their fragments.
+    #[arg(long, value_name = "TAG")]
+    job: Option<String>,
     /// Write the fragment JSON to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -120,6 +125,9 @@ pub async fn run(args: Args, context: &Context) -> Result<(), CliError> {
     }
     if let Some(version) = version {
         params = params.with_data_storage_version(version);
+    }
+    if let Some(job) = &args.job {
+        params = params.with_job(job.clone());
     }
     let fragments = lancer::write_fragments(&args.uri, reader, &params).await?;
     bar.finish_and_clear();

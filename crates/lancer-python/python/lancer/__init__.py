@@ -7,7 +7,7 @@ Workers write fragments (:func:`lancer.fragment.write_fragments`) and send their
 """
 
 from . import commit, optimize, progress, schema
-from ._cleanup import CleanupStats, abort
+from ._cleanup import CleanupStats, abort, abort_job
 from ._lancer import LanceSchema, __version__
 from .dataset import LanceDataset, LanceOperation, LanceScanner, dataset, write_dataset
 from .errors import (
@@ -46,6 +46,7 @@ __all__ = [
     "UnsupportedError",
     "__version__",
     "abort",
+    "abort_job",
     "dataset",
     "optimize",
     "progress",

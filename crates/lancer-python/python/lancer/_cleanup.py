@@ -101,3 +101,18 @@ def abort(
         texts.append(json.dumps(fragment.to_json()))
     removed, missing, referenced = _lancer.abort(dataset_uri(uri), texts, storage_options=storage_options)
     return AbortReport(removed, missing, [tuple(r) for r in referenced])
+
+
+def abort_job(
+    uri: Any,
+    job: str,
+    storage_options: Optional[Dict[str, str]] = None,
+) -> AbortReport:
+    """Deletes every data file named with ``job``'s tag (what ``lancer.ray`` and
+    ``write_fragments(..., _job=tag)`` write), never a file a committed version
+    references: a failed job's files, including those of workers that died before returning
+    anything. Safe to run again."""
+    removed, missing, referenced = _lancer.abort_job(
+        dataset_uri(uri), str(job), storage_options=storage_options
+    )
+    return AbortReport(removed, missing, [tuple(r) for r in referenced])

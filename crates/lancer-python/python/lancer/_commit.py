@@ -123,6 +123,7 @@ def commit(
     commit_lock: Any = None,
     storage_options: Optional[Dict[str, str]] = None,
     max_retries: int = 20,
+    transaction_id: Optional[str] = None,
 ) -> Any:
     """Commits ``operation`` to the dataset at ``base_uri`` as one new version and returns
     its native handle and the storage options (``LanceDataset.commit`` wraps them). ``read_version`` is the version the operation was built from: 0 creates the
@@ -167,5 +168,6 @@ def commit(
         read_version=read_version,
         storage_options=options,
         max_retries=max_retries,
+        transaction_id=transaction_id,
     )
     return native, options

@@ -76,6 +76,7 @@ def write_fragments(
     new_schema: bool = False,
     data_storage_version: Optional[str] = None,
     progress: Optional[Callable[[str, Optional[str]], None]] = None,
+    job: Optional[str] = None,
 ) -> List[str]: ...
 def normalize_fragment_json(text: str) -> str: ...
 def open_dataset(
@@ -89,4 +90,5 @@ def commit(
     read_version: Optional[int] = None,
     storage_options: Optional[Dict[str, str]] = None,
     max_retries: Optional[int] = None,
+    transaction_id: Optional[str] = None,
 ) -> NativeDataset: ...

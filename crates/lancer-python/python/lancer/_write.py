@@ -123,6 +123,7 @@ def write_fragments(
     data_storage_version: Optional[str] = None,
     use_legacy_format: Optional[bool] = None,
     storage_options: Optional[Dict[str, str]] = None,
+    _job: Optional[str] = None,
 ) -> List[FragmentMetadata]:
     """Writes ``data`` as new data files of the dataset at ``dataset_uri`` without committing
     them, and returns their fragments (ids 0 until the coordinator commits).
@@ -151,6 +152,7 @@ def write_fragments(
         data_storage_version=data_storage_version,
         use_legacy_format=use_legacy_format,
         storage_options=storage_options,
+        job=_job,
     )
     return fragments
 
@@ -167,6 +169,7 @@ def write_with_schema(
     data_storage_version: Optional[str],
     use_legacy_format: Optional[bool],
     storage_options: Optional[Dict[str, str]],
+    job: Optional[str] = None,
 ) -> Tuple[List[FragmentMetadata], pa.Schema]:
     """:func:`write_fragments`, also returning the Arrow schema of what was written (the
     schema an Overwrite of the fragments commits)."""
@@ -194,7 +197,7 @@ def write_with_schema(
     reader, producer = _watched_reader(data, schema)
     try:
         written = _write_native(reader, uri, options, new_schema, max_rows_per_file,
-                                max_bytes_per_file, data_storage_version, progress)
+                                max_bytes_per_file, data_storage_version, progress, job)
     except Exception as error:
         if producer is not None and producer.error is not None:
             raise producer.error from error
@@ -203,7 +206,7 @@ def write_with_schema(
 
 
 def _write_native(reader, uri, options, new_schema, max_rows_per_file, max_bytes_per_file,
-                  data_storage_version, progress):
+                  data_storage_version, progress, job):
     return _lancer.write_fragments(
         reader,
         uri,
@@ -213,6 +216,7 @@ def _write_native(reader, uri, options, new_schema, max_rows_per_file, max_bytes
         new_schema=new_schema,
         data_storage_version=data_storage_version,
         progress=native_hook(progress),
+        job=job,
     )
 
 

@@ -444,6 +444,8 @@ class LanceDataset(DatasetLike):
         commit_lock: Any = None,
         storage_options: Optional[Dict[str, str]] = None,
         max_retries: int = 20,
+        *,
+        transaction_id: Optional[str] = None,
     ) -> "LanceDataset":
         """Commits ``operation`` to the dataset at ``base_uri`` as one new version and returns
         it. ``read_version`` is the version the operation was built from: 0 creates the
@@ -454,6 +456,10 @@ class LanceDataset(DatasetLike):
         Concurrent commits are safe: lancer retries over commits that do not conflict, and
         raises :class:`lancer.errors.CommitConflictError` (or ``CommitRebuildError``) when one
         does. Every data file is checked against its fragment before anything is committed.
+
+        ``transaction_id`` (lancer's own, a UUID) makes the commit idempotent: committing
+        the same operation with the same id again, after a lost reply, returns the version
+        that already holds it instead of committing twice.
         """
         native, options = _commit.commit(
             base_uri,
@@ -462,6 +468,7 @@ class LanceDataset(DatasetLike):
             commit_lock=commit_lock,
             storage_options=storage_options,
             max_retries=max_retries,
+            transaction_id=transaction_id,
         )
         return LanceDataset._wrap(native, options)
 

@@ -47,31 +47,66 @@ impl Dataset {
                 }
             }
         }
-        let referenced = referencing_versions(&store, &wanted).await?;
-        let mut report = AbortReport::default();
-        for path in wanted {
-            if let Some(version) = referenced.get(&path) {
-                report.referenced.push((path, *version));
+        remove_unreferenced(&store, wanted).await
+    }
+
+    /// Deletes every data file whose name carries `job`'s tag (written with
+    /// [`WriteParams::with_job`](crate::WriteParams::with_job)), but never one any version
+    /// references. This finds the files of workers that died before returning their
+    /// fragments, which [`Dataset::abort`] cannot know of. Running it again is harmless.
+    pub async fn abort_job(
+        uri: &str,
+        job: &str,
+        storage_options: &StoreOptions,
+    ) -> Result<AbortReport> {
+        use futures::TryStreamExt;
+        lancer_table::naming::check_job_tag(job).map_err(Error::invalid_input)?;
+        let store = DatasetStore::open(uri, storage_options)?;
+        let data = store.path(DATA_DIR);
+        let listed: Vec<_> = store.object_store().list(Some(&data)).try_collect().await?;
+        let mut wanted: Vec<String> = listed
+            .iter()
+            .filter_map(|object| {
+                // Only files directly under data/, as workers write them.
+                let relative: Vec<_> = object.location.prefix_match(&data)?.collect();
+                match relative.as_slice() {
+                    [name] => Some(name.as_ref().to_string()),
+                    _ => None,
+                }
+            })
+            .filter(|name| lancer_table::naming::data_file_job(name) == Some(job))
+            .collect();
+        wanted.sort();
+        remove_unreferenced(&store, wanted).await
+    }
+}
+
+/// Deletes the data files `wanted` (paths under `data/`) that no version references.
+async fn remove_unreferenced(store: &DatasetStore, wanted: Vec<String>) -> Result<AbortReport> {
+    let referenced = referencing_versions(store, &wanted).await?;
+    let mut report = AbortReport::default();
+    for path in wanted {
+        if let Some(version) = referenced.get(&path) {
+            report.referenced.push((path, *version));
+            continue;
+        }
+        let location = store.path(&format!("{DATA_DIR}/{path}"));
+        // Asked first: some stores (S3) do not say whether a deleted object existed.
+        match store.object_store().head(&location).await {
+            Err(object_store::Error::NotFound { .. }) => {
+                report.missing.push(path);
                 continue;
             }
-            let location = store.path(&format!("{DATA_DIR}/{path}"));
-            // Asked first: some stores (S3) do not say whether a deleted object existed.
-            match store.object_store().head(&location).await {
-                Err(object_store::Error::NotFound { .. }) => {
-                    report.missing.push(path);
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-                Ok(_) => {}
-            }
-            match store.object_store().delete(&location).await {
-                Ok(()) => report.removed.push(path),
-                Err(object_store::Error::NotFound { .. }) => report.missing.push(path),
-                Err(e) => return Err(e.into()),
-            }
+            Err(e) => return Err(e.into()),
+            Ok(_) => {}
         }
-        Ok(report)
+        match store.object_store().delete(&location).await {
+            Ok(()) => report.removed.push(path),
+            Err(object_store::Error::NotFound { .. }) => report.missing.push(path),
+            Err(e) => return Err(e.into()),
+        }
     }
+    Ok(report)
 }
 
 /// For each of `paths` a version references, the first such version.

@@ -32,10 +32,6 @@ impl DatasetFragment {
         DatasetFragment { dataset, fragment }
     }
 
-    pub(crate) fn dataset(&self) -> &Dataset {
-        &self.dataset
-    }
-
     /// The fragment's id.
     pub fn id(&self) -> u64 {
         self.fragment.id
@@ -82,6 +78,30 @@ impl DatasetFragment {
     /// Rows visible (deleted rows excluded), when known.
     pub fn count_rows(&self) -> Option<u64> {
         self.fragment.num_rows()
+    }
+
+    /// The rows at `offsets` among this fragment's visible rows, in the order given, with
+    /// `columns` (every column when None).
+    pub async fn take(&self, offsets: &[u64], columns: Option<&[String]>) -> Result<RecordBatch> {
+        let dataset = &self.dataset;
+        let index = dataset
+            .manifest
+            .fragments
+            .iter()
+            .position(|f| f.id == self.id())
+            .ok_or_else(|| Error::not_found(format!("no fragment {}", self.id())))?;
+        let rows = dataset.visible_rows(self.metadata()).await?;
+        let mut wanted = Vec::with_capacity(offsets.len());
+        for &offset in offsets {
+            if offset >= rows {
+                return Err(Error::invalid_input(format!(
+                    "row offset {offset} is past the end of fragment {} ({rows} rows)",
+                    self.id()
+                )));
+            }
+            wanted.push((index, offset));
+        }
+        dataset.take_from(&wanted, columns).await
     }
 
     /// The fragment's rows (deleted ones removed), as a scan restricted to it.

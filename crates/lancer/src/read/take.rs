@@ -1,6 +1,6 @@
-//! Rows by position: `take` of a dataset version (offsets among its visible rows) or of
-//! one fragment (offsets among the fragment's visible rows), in the order asked, repeats
-//! allowed, as pylance's `take`.
+//! Rows by position: `take` of a dataset version (offsets among its visible rows), in the
+//! order asked, repeats allowed, as pylance's `take` (`DatasetFragment::take` uses it for
+//! one fragment).
 
 use arrow_array::{RecordBatch, UInt64Array};
 use futures::TryStreamExt;
@@ -8,7 +8,6 @@ use lancer_table::Fragment;
 
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
-use crate::fragment::DatasetFragment;
 
 impl Dataset {
     /// The rows at `offsets` (positions among the version's visible rows, deleted rows not
@@ -38,7 +37,7 @@ impl Dataset {
         self.take_from(&wanted, columns).await
     }
 
-    async fn visible_rows(&self, fragment: &Fragment) -> Result<u64> {
+    pub(crate) async fn visible_rows(&self, fragment: &Fragment) -> Result<u64> {
         if let Some(rows) = fragment.num_rows() {
             return Ok(rows);
         }
@@ -55,7 +54,7 @@ impl Dataset {
     }
 
     /// Rows given as (index of the fragment in the manifest, visible offset in it).
-    async fn take_from(
+    pub(crate) async fn take_from(
         &self,
         wanted: &[(usize, u64)],
         columns: Option<&[String]>,
@@ -97,31 +96,5 @@ impl Dataset {
         }
         let positions = UInt64Array::from(positions);
         Ok(arrow_select::take::take_record_batch(&all, &positions)?)
-    }
-}
-
-impl DatasetFragment {
-    /// The rows at `offsets` among this fragment's visible rows, in the order given, with
-    /// `columns` (every column when None).
-    pub async fn take(&self, offsets: &[u64], columns: Option<&[String]>) -> Result<RecordBatch> {
-        let dataset = self.dataset();
-        let index = dataset
-            .manifest
-            .fragments
-            .iter()
-            .position(|f| f.id == self.id())
-            .ok_or_else(|| Error::not_found(format!("no fragment {}", self.id())))?;
-        let rows = dataset.visible_rows(self.metadata()).await?;
-        let mut wanted = Vec::with_capacity(offsets.len());
-        for &offset in offsets {
-            if offset >= rows {
-                return Err(Error::invalid_input(format!(
-                    "row offset {offset} is past the end of fragment {} ({rows} rows)",
-                    self.id()
-                )));
-            }
-            wanted.push((index, offset));
-        }
-        dataset.take_from(&wanted, columns).await
     }
 }

@@ -9,7 +9,7 @@ use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::{Schema, SchemaRef};
 use lancer_commit::{DatasetStore, StoreOptions};
 use lancer_file::{FileVersion, FileWriter, FileWriterOptions, LanceSchema};
-use lancer_table::naming::{DATA_DIR, new_data_file_name};
+use lancer_table::naming::{DATA_DIR, new_data_file_name, new_job_data_file_name};
 use lancer_table::{DataFile, Fragment, Manifest};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
@@ -45,6 +45,7 @@ pub struct WriteParams {
     new_schema: bool,
     data_storage_version: FileVersion,
     progress: Option<WriteProgress>,
+    job: Option<String>,
 }
 
 impl std::fmt::Debug for WriteParams {
@@ -58,6 +59,7 @@ impl std::fmt::Debug for WriteParams {
             .field("new_schema", &self.new_schema)
             .field("data_storage_version", &self.data_storage_version)
             .field("progress", &self.progress.as_ref().map(|_| "..."))
+            .field("job", &self.job)
             .finish()
     }
 }
@@ -73,6 +75,7 @@ impl Default for WriteParams {
             new_schema: false,
             data_storage_version: FileVersion::V2_2,
             progress: None,
+            job: None,
         }
     }
 }
@@ -132,6 +135,14 @@ impl WriteParams {
     /// returns.
     pub fn with_progress(mut self, progress: WriteProgress) -> Self {
         self.progress = Some(progress);
+        self
+    }
+
+    /// Names every data file with the job's tag (1 to 64 lowercase letters and digits),
+    /// so [`Dataset::abort_job`](crate::Dataset::abort_job) finds a failed job's files by
+    /// name alone, including those of workers that died before returning their fragments.
+    pub fn with_job(mut self, job: impl Into<String>) -> Self {
+        self.job = Some(job.into());
         self
     }
 
@@ -200,6 +211,9 @@ pub(crate) async fn write_batches(
     params: &WriteParams,
 ) -> Result<Vec<Fragment>> {
     use futures::StreamExt;
+    if let Some(job) = &params.job {
+        lancer_table::naming::check_job_tag(job).map_err(Error::invalid_input)?;
+    }
     let version = check_writable(dataset.manifest())?;
     let target = Target {
         store: dataset.object_store().clone(),
@@ -235,6 +249,9 @@ pub async fn write_fragments(
     reader: impl RecordBatchReader,
     params: &WriteParams,
 ) -> Result<Vec<Fragment>> {
+    if let Some(job) = &params.job {
+        lancer_table::naming::check_job_tag(job).map_err(Error::invalid_input)?;
+    }
     if params.max_rows_per_file == 0 || params.max_bytes_per_file == 0 {
         // A limit of nothing cannot be met; silently writing one row per file instead
         // would make millions of fragments.
@@ -370,7 +387,10 @@ impl<'a> FileRoller<'a> {
         let mut offset = 0;
         while offset < batch.num_rows() {
             if self.current.is_none() {
-                let name = new_data_file_name();
+                let name = match &self.params.job {
+                    Some(job) => new_job_data_file_name(job),
+                    None => new_data_file_name(),
+                };
                 if let Some(progress) = &self.params.progress {
                     progress(WriteEvent::FileStarted { path: &name })?;
                 }
