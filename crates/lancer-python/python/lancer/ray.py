@@ -113,11 +113,14 @@ class LanceDatasink(Datasink):
             table = BlockAccessor.for_block(block).to_arrow()
             if table.num_rows == 0:
                 continue
+            # Decided here, not from what on_write_start found: Ray may ship the sink to
+            # its workers before the driver runs on_write_start. An append writes into the
+            # dataset's schema when it exists, into the data's otherwise.
             fragments = write_fragments(
                 table,
                 self.uri,
                 self.schema,
-                mode="append" if self._appending() else "overwrite",
+                mode="append" if self.mode == "append" else "overwrite",
                 max_rows_per_file=self.max_rows_per_file,
                 data_storage_version=self.data_storage_version,
                 storage_options=self.storage_options,
