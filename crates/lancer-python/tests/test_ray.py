@@ -144,3 +144,21 @@ def test_abort_job_removes_only_the_jobs_unreferenced_files(tmp_path):
     assert lancer.abort_job(uri, "failed1").removed == []
     with pytest.raises(ValueError):
         lancer.abort_job(uri, "../x")
+
+
+def test_append_after_a_schema_change_uses_the_datasets_ids(cluster, tmp_path):
+    # After a dropped column the dataset's field ids are no longer 0..n: workers must write
+    # appended files with the dataset's ids, whatever the driver had found before.
+    uri = str(tmp_path / "ds")
+    lancer_ray.write_lance(numbers(10), uri)
+    ds = lancer.dataset(uri)
+    ds.add_columns(pa.field("note", pa.string()))
+    ds.drop_columns(["id"])
+    more = ray.data.range(5).map_batches(
+        lambda b: {"twice": b["id"] * 2, "note": ["new"] * len(b["id"])}, batch_format="numpy"
+    )
+    lancer_ray.write_lance(more, uri, mode="append")
+    table = lance.dataset(uri).to_table()
+    assert table.num_rows == 15
+    assert sorted(table["twice"].to_pylist()) == sorted([2 * i for i in range(10)] + [2 * i for i in range(5)])
+    assert table["note"].to_pylist().count("new") == 5
