@@ -6,6 +6,8 @@
 //! * `cargo xtask fuzz [--seconds N] [TARGET...]` — builds the `fuzz/` targets with
 //!   libFuzzer coverage instrumentation (stable toolchain, no cargo-fuzz needed) and runs each.
 //! * `cargo xtask bench [--criterion]` — benchmarks (see `benches/`).
+//! * `cargo xtask release [--dry-run] [--fast]` — everything before publishing (see
+//!   `release.rs`); it never publishes.
 //! * `cargo xtask tidy` — the workspace's shape: crate layering, the front ends standing on
 //!   the facade, lean pure crates, no module import cycles (also the first step of `test`).
 //!
@@ -13,6 +15,7 @@
 
 mod fuzz;
 mod oracle;
+mod release;
 mod servers;
 mod tidy;
 
@@ -26,6 +29,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("tidy") => tidy::run(),
+        Some("release") => release::run_release(&args[1..]),
         Some("oracle") => oracle::ensure().map(|python| println!("{}", python.display())),
         Some("servers") => servers::start().map(|servers| {
             for (key, value) in &servers.env {
@@ -63,7 +67,11 @@ commands:
                                    lancer vs pylance on the reference table (write, scan,
                                    memory, commits); report in target/bench/
   bench --criterion                criterion micro-benchmarks
-  oracle                           install the pylance oracle and print its python path";
+  oracle                           install the pylance oracle and print its python path
+  release [--dry-run] [--fast] [--allow-dirty] [--version X.Y.Z]
+                                   check metadata and changelog, bump the version, MSRV and
+                                   semver checks, package the crates, build target/dist/
+                                   (binary, completions, wheel, SHA256SUMS); never publishes";
 
 /// The workspace root.
 /// `python` arguments that install packages quietly.
@@ -167,6 +175,12 @@ fn test(args: &[String]) -> Result<(), String> {
         .arg(&bench_dir)
         .arg("--python")
         .arg(&python))?;
+    // Releasing must keep working: metadata, changelog and packaging (no verify builds).
+    release::run_release(&[
+        "--dry-run".to_string(),
+        "--fast".to_string(),
+        "--allow-dirty".to_string(),
+    ])?;
     if fuzz_seconds > 0 {
         fuzz::run(&["--seconds".to_string(), fuzz_seconds.to_string()])?;
     }

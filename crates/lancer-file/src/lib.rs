@@ -3,7 +3,7 @@
 //!
 //! A file is a run of 64-byte aligned page buffers followed by metadata: the file descriptor
 //! (schema with field ids, row count), one `ColumnMetadata` per column, two offset tables
-//! and a 40-byte footer ([`format`]). [`FileWriter`] streams batches into such a file,
+//! and a 40-byte footer ([`format`](mod@format)). [`FileWriter`] streams batches into such a file,
 //! buffering about one page per column; [`FileReader`] opens a file with one read of its
 //! tail and then fetches only the pages of the columns and rows asked for.
 //!
