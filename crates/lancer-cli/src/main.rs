@@ -77,6 +77,11 @@ enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Write man pages (lancer.1 and one per command) into a directory.
+    Man {
+        /// The directory (created if missing).
+        dir: PathBuf,
+    },
     /// Run the distributed-write guide end to end with worker processes of this binary.
     Demo(commands::demo::Args),
     /// The demo's value function (reads Arrow IPC on stdin, writes Arrow IPC on stdout).
@@ -159,9 +164,30 @@ async fn run(command: Command, context: &Context) -> Result<(), CliError> {
             clap_complete::generate(shell, &mut Cli::command(), "lancer", &mut std::io::stdout());
             Ok(())
         }
+        Command::Man { dir } => man_pages(&dir),
         Command::Demo(args) => commands::demo::run(args, context).await,
         Command::DemoValueFunction => commands::demo::value_function(),
     }
+}
+
+/// Writes `lancer.1` and a `lancer-<command>.1` page per visible command into `dir`.
+fn man_pages(dir: &std::path::Path) -> Result<(), CliError> {
+    let failed = |e: std::io::Error| CliError::general(format!("{}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    let top = Cli::command();
+    let mut pages = vec![("lancer".to_string(), top.clone())];
+    for command in top.get_subcommands().filter(|c| !c.is_hide_set()) {
+        let name = format!("lancer-{}", command.get_name());
+        pages.push((name.clone(), command.clone().name(name)));
+    }
+    for (name, command) in pages {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command)
+            .render(&mut page)
+            .map_err(failed)?;
+        std::fs::write(dir.join(format!("{name}.1")), page).map_err(failed)?;
+    }
+    Ok(())
 }
 
 /// Writes machine output to stdout, or to `--output FILE` when given.

@@ -606,6 +606,23 @@ fn help_completions_and_usage_errors() {
     assert!(help.contains("Exit codes") && help.contains("write-fragments"));
     assert!(ok(&[&"completions", &"bash"]).contains("lancer"));
     fails(&[&"commit"], 2, "required");
+    let man = tempfile::tempdir().unwrap();
+    let pages = man.path().join("man1");
+    ok(&[&"man", &pages]);
+    let commit = std::fs::read_to_string(pages.join("lancer-commit.1")).unwrap();
+    assert!(
+        commit.contains(".TH lancer-commit 1") && commit.contains("read\\-version"),
+        "{commit}"
+    );
+    assert!(
+        std::fs::read_to_string(pages.join("lancer.1"))
+            .unwrap()
+            .contains("write\\-fragments")
+    );
+    assert!(
+        !pages.join("lancer-demo-value-function.1").exists(),
+        "hidden commands get no page"
+    );
 }
 
 #[test]
