@@ -10,6 +10,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// Listings of `_versions/` tried before a dataset known to have versions is taken to
+/// have none.
+const LISTING_ATTEMPTS: u64 = 5;
+
 use bytes::Bytes;
 use futures::TryStreamExt;
 use lancer_table::naming::{
@@ -163,7 +167,8 @@ impl DatasetStore {
         // dataset's. A listing costs a request per thousand versions on a cloud store (and
         // a stat per version on a local disk), so it is kept for when the hint is missing,
         // stale beyond repair, or wrong.
-        if let Some(hint) = self.read_hint().await.filter(|&hint| hint > 0) {
+        let hinted = self.read_hint().await.filter(|&hint| hint > 0);
+        if let Some(hint) = hinted {
             for naming in [ManifestNaming::V2, ManifestNaming::V1] {
                 if self.exists(naming, hint).await? {
                     *self.naming.lock().expect("naming lock") = Some(naming);
@@ -172,8 +177,22 @@ impl DatasetStore {
                 }
             }
         }
-        self.list_versions().await?;
-        Ok(*self.naming.lock().expect("naming lock"))
+        // A hint means versions were committed; an empty listing then raced a cleanup.
+        let attempts = if hinted.is_some() {
+            LISTING_ATTEMPTS
+        } else {
+            1
+        };
+        for attempt in 0..attempts {
+            self.list_versions().await?;
+            if let Some(naming) = *self.naming.lock().expect("naming lock") {
+                return Ok(Some(naming));
+            }
+            if attempt + 1 < attempts {
+                tokio::time::sleep(std::time::Duration::from_millis(20 * (attempt + 1))).await;
+            }
+        }
+        Ok(None)
     }
 
     async fn exists(&self, naming: ManifestNaming, version: u64) -> Result<bool> {
@@ -209,8 +228,8 @@ impl DatasetStore {
             match self.read_hint().await {
                 Some(hint) if hint > 0 && self.exists(naming, hint).await? => hint,
                 // No usable hint: the listing decides.
-                _ => match self.list_versions().await?.last() {
-                    Some(entry) => entry.version,
+                _ => match self.listed_latest().await? {
+                    Some(version) => version,
                     None => return Ok(None),
                 },
             }
@@ -221,6 +240,20 @@ impl DatasetStore {
         }
         self.saw_version(latest);
         Ok(Some(latest))
+    }
+
+    /// The newest version a listing shows. A dataset whose manifests were seen (its naming
+    /// is known) always keeps its latest one, so an empty listing is a listing that raced
+    /// deletions (a cleanup removing old manifests while a directory is walked): it is
+    /// asked again before concluding there is no version.
+    async fn listed_latest(&self) -> Result<Option<u64>> {
+        for attempt in 0..LISTING_ATTEMPTS {
+            if let Some(entry) = self.list_versions().await?.last() {
+                return Ok(Some(entry.version));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20 * (attempt + 1))).await;
+        }
+        Ok(None)
     }
 
     /// Records that `version` exists.

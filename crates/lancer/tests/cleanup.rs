@@ -362,8 +362,19 @@ async fn cleanup_racing_writers_and_committers_loses_nothing() {
                 for i in 0..15i64 {
                     let start = 1000 * (w + 1) + 10 * i;
                     let fragments = worker(&uri, start..start + 10).await;
-                    let read = Dataset::open(&uri).await.unwrap().version();
-                    commit(&uri, Operation::append(fragments), read).await;
+                    // A cleanup may remove the version a commit was built on (and its
+                    // transaction) before the commit lands: it then asks for a rebuild,
+                    // which for an append is the same fragments on the latest version.
+                    loop {
+                        let read = Dataset::open(&uri).await.unwrap().version();
+                        let operation = Operation::append(fragments.clone());
+                        match Dataset::commit(&uri, operation, read, &CommitParams::default()).await
+                        {
+                            Ok(_) => break,
+                            Err(e) if e.kind() == lancer::ErrorKind::Rebuild => continue,
+                            Err(e) => panic!("commit failed: {e}"),
+                        }
+                    }
                 }
             })
         })
