@@ -111,16 +111,7 @@ fn tree(package: &str, extra: &[&str], depth: Option<u32>) -> Result<Vec<String>
     if let Some(depth) = depth {
         command.args(["--depth", &depth.to_string()]);
     }
-    let output = command
-        .output()
-        .map_err(|e| format!("cannot run cargo tree: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "cargo tree -p {package} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout)
+    Ok(crate::output(&mut command)?
         .lines()
         .filter_map(|line| line.split_whitespace().next().map(str::to_string))
         .collect())

@@ -142,7 +142,7 @@ pub(crate) fn commit(
             ("project", SchemaArg::Arrow(arrow)) => {
                 let previous = open(Some(read_version)).await?;
                 Operation::Project {
-                    schema: projected_schema(previous.schema(), &arrow)?,
+                    schema: lancer::projected_schema(previous.schema(), &arrow)?,
                 }
             }
             ("overwrite" | "project", SchemaArg::Missing) => {
@@ -161,38 +161,6 @@ pub(crate) fn commit(
         Dataset::commit(&uri, operation, read_version, &params).await
     })?;
     Ok(NativeDataset(dataset))
-}
-
-/// The dataset's schema kept to the columns of `arrow` (a Project given a pyarrow
-/// schema): each must be a column of the dataset, with its type.
-fn projected_schema(
-    schema: &lancer::LanceSchema,
-    arrow: &Schema,
-) -> lancer::Result<lancer::LanceSchema> {
-    let mut kept = schema.clone();
-    kept.fields.clear();
-    for wanted in arrow.fields() {
-        let field = schema.field(wanted.name()).ok_or_else(|| {
-            Error::new(
-                ErrorKind::InvalidInput,
-                format!("column `{}` does not exist in the dataset", wanted.name()),
-            )
-        })?;
-        let have = field.to_arrow()?;
-        if have.data_type() != wanted.data_type() {
-            return Err(Error::new(
-                ErrorKind::InvalidInput,
-                format!(
-                    "column `{}` is {} in the dataset, not {}",
-                    wanted.name(),
-                    have.data_type(),
-                    wanted.data_type()
-                ),
-            ));
-        }
-        kept.fields.push(field.clone());
-    }
-    Ok(kept)
 }
 
 /// A Merge given a pyarrow schema: the ids come from the dataset and the new files; the

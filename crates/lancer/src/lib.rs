@@ -73,7 +73,7 @@ pub use compact::{
 };
 pub use dataset::{Dataset, OpenParams, VersionInfo};
 pub use error::{Error, ErrorKind, Result};
-pub use evolve::ColumnAlteration;
+pub use evolve::{ColumnAlteration, projected_schema};
 pub use fragment::DatasetFragment;
 pub use read::{ROW_ADDRESS, ROW_ID, Scanner};
 pub use tags::TagInfo;

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use crate::dataset::Dataset;
 use crate::error::{Error, ErrorKind, Result};
 
-const TAGS_DIR: &str = "_refs/tags";
+/// Where pylance keeps tags, one `<name>.json` each.
+pub(crate) const TAGS_DIR: &str = "_refs/tags";
 /// Longest tag name accepted (it becomes an object name).
 const MAX_TAG_LEN: usize = 255;
 
@@ -158,7 +159,7 @@ impl Dataset {
     async fn read_tag(&self, name: &str) -> Result<TagInfo> {
         let body = self.read_tag_json(name).await?;
         let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_string);
-        let version = body.get("version").and_then(Value::as_u64).ok_or_else(|| {
+        let version = tagged_version(&body).ok_or_else(|| {
             Error::new(
                 ErrorKind::Corrupt,
                 format!("tag `{name}` does not name a version"),
@@ -174,6 +175,11 @@ impl Dataset {
             updated_at: text("updatedAt"),
         })
     }
+}
+
+/// The version a tag's JSON names.
+pub(crate) fn tagged_version(body: &Value) -> Option<u64> {
+    body.get("version").and_then(Value::as_u64)
 }
 
 fn payload(body: &Value) -> PutPayload {

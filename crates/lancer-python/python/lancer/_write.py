@@ -196,28 +196,22 @@ def write_with_schema(
             data = _conform(_as_reader(data, None).read_all(), existing)
     reader, producer = _watched_reader(data, schema)
     try:
-        written = _write_native(reader, uri, options, new_schema, max_rows_per_file,
-                                max_bytes_per_file, data_storage_version, progress, job)
+        written = _lancer.write_fragments(
+            reader,
+            uri,
+            max_rows_per_file=max_rows_per_file,
+            max_bytes_per_file=max_bytes_per_file,
+            storage_options=options,
+            new_schema=new_schema,
+            data_storage_version=data_storage_version,
+            progress=native_hook(progress),
+            job=job,
+        )
     except Exception as error:
         if producer is not None and producer.error is not None:
             raise producer.error from error
         raise
     return [FragmentMetadata._from_checked_json(text) for text in written], reader.schema
-
-
-def _write_native(reader, uri, options, new_schema, max_rows_per_file, max_bytes_per_file,
-                  data_storage_version, progress, job):
-    return _lancer.write_fragments(
-        reader,
-        uri,
-        max_rows_per_file=max_rows_per_file,
-        max_bytes_per_file=max_bytes_per_file,
-        storage_options=options,
-        new_schema=new_schema,
-        data_storage_version=data_storage_version,
-        progress=native_hook(progress),
-        job=job,
-    )
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:

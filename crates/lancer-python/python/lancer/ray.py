@@ -295,11 +295,11 @@ def add_columns(
         _merge_task.remote(target, ds.version, f.fragment_id, fn, read_columns, batch_size, options)
         for f in ds.get_fragments()
     ]
-    done, failure = _gather(refs)
+    done, failures = _gather(refs)
     merged = [FragmentMetadata.from_json(text) for text, _ in done]
     try:
-        if failure is not None:
-            raise failure
+        if failures:
+            raise failures[0]
         if not done:
             from .errors import InvalidInputError
 
@@ -311,16 +311,16 @@ def add_columns(
         raise
 
 
-def _gather(refs: List[Any]) -> Tuple[List[Any], Optional[BaseException]]:
-    """Every task's result, and the first failure (all tasks are waited for, so none still
-    writes when its files are removed)."""
-    done, failure = [], None
+def _gather(refs: List[Any]) -> Tuple[List[Any], List[BaseException]]:
+    """Every task's result, and the failures (all tasks are waited for, so none still
+    writes when files are removed)."""
+    done, failures = [], []
     for ref in refs:
         try:
             done.append(ray.get(ref))
         except Exception as error:  # a task's own error, or Ray's report of its death
-            failure = failure or _unwrap(error)
-    return done, failure
+            failures.append(_unwrap(error))
+    return done, failures
 
 
 def _unwrap(error: BaseException) -> BaseException:
@@ -349,13 +349,7 @@ def compact_files(
     store = storage_options_of(storage_options)
     ds = LanceDataset(target, storage_options=store)
     plan = Compaction.plan(ds, options)
-    refs = [_compact_task.remote(target, store, task) for task in plan.tasks]
-    results, failures = [], []
-    for ref in refs:
-        try:
-            results.append(ray.get(ref))
-        except Exception as error:
-            failures.append(_unwrap(error))
+    results, failures = _gather([_compact_task.remote(target, store, task) for task in plan.tasks])
     if not results:
         return None, failures
     try:

@@ -10,9 +10,6 @@ use object_store::ObjectStoreExt;
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// Where pylance keeps tags: one JSON object per tag, naming its version.
-const TAGS_DIR: &str = "_refs/tags";
-
 /// Files named relative to their folder (`data/`, `_deletions/`, `_transactions/`), index
 /// directories by UUID.
 #[derive(Default)]
@@ -80,7 +77,7 @@ impl References {
 /// The versions pylance's tags name. A tag that cannot be read stops the cleanup: its
 /// version might otherwise be removed.
 pub(super) async fn tagged_versions(store: &DatasetStore) -> Result<HashSet<u64>> {
-    let prefix = store.path(TAGS_DIR);
+    let prefix = store.path(crate::tags::TAGS_DIR);
     let tags: Vec<_> = store
         .object_store()
         .list(Some(&prefix))
@@ -99,7 +96,7 @@ pub(super) async fn tagged_versions(store: &DatasetStore) -> Result<HashSet<u64>
             .await?;
         let version = serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
-            .and_then(|value| value.get("version").and_then(serde_json::Value::as_u64))
+            .and_then(|value| crate::tags::tagged_version(&value))
             .ok_or_else(|| {
                 Error::new(
                     ErrorKind::Corrupt,

@@ -4,7 +4,8 @@
 //! restoring an old version (a Restore). Each commits on the version it was called on, so a concurrent
 //! commit that conflicts is caught as for any other operation.
 
-use arrow_schema::Field;
+use arrow_schema::{Field, Schema};
+use lancer_file::LanceSchema;
 use lancer_table::{Operation, add_fields};
 
 mod alter;
@@ -84,4 +85,30 @@ impl Dataset {
         };
         Dataset::commit(self.uri(), operation, latest, params).await
     }
+}
+
+/// The Project schema for an Arrow schema naming some of the dataset's columns: each must
+/// be a column of `schema`, with its type; the field ids are the dataset's.
+pub fn projected_schema(schema: &LanceSchema, arrow: &Schema) -> Result<LanceSchema> {
+    let mut kept = schema.clone();
+    kept.fields.clear();
+    for wanted in arrow.fields() {
+        let field = schema.field(wanted.name()).ok_or_else(|| {
+            Error::invalid_input(format!(
+                "column `{}` does not exist in the dataset",
+                wanted.name()
+            ))
+        })?;
+        let have = field.to_arrow()?;
+        if have.data_type() != wanted.data_type() {
+            return Err(Error::invalid_input(format!(
+                "column `{}` is {} in the dataset, not {}",
+                wanted.name(),
+                have.data_type(),
+                wanted.data_type()
+            )));
+        }
+        kept.fields.push(field.clone());
+    }
+    Ok(kept)
 }
