@@ -18,6 +18,7 @@ mod oracle;
 mod release;
 mod servers;
 mod tidy;
+mod wheel;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -70,8 +71,10 @@ commands:
   oracle                           install the pylance oracle and print its python path
   release [--dry-run] [--fast] [--allow-dirty] [--version X.Y.Z]
                                    check metadata and changelog, bump the version, MSRV and
-                                   semver checks, package the crates, build target/dist/
-                                   (binary, completions, wheel, SHA256SUMS); never publishes";
+                                   semver checks, publish dry run, build target/dist/
+                                   (binary, completions, man pages, wheel, SHA256SUMS) and
+                                   check them (seed in a fresh venv, lancer demo); never
+                                   publishes";
 
 /// The workspace root.
 /// `python` arguments that install packages quietly.
@@ -202,9 +205,10 @@ fn test(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// Builds the Python package into the test virtualenv the way a user installs it (pip and
-/// maturin's PEP 517 backend, in the test profile to reuse this run's build), then runs its
-/// pytest suite. pytest fails when it collects no test.
+/// Builds the Python package's wheel (in the test profile, to reuse this run's build),
+/// installs it into the test virtualenv, runs its pytest suite (which fails when it collects
+/// no test) and the Ray example, then installs the same wheel into a virtualenv of its own
+/// and runs the seed page there.
 fn python_package(python: &Path, servers: &[(String, String)]) -> Result<(), String> {
     let bin = python
         .parent()
@@ -217,15 +221,11 @@ fn python_package(python: &Path, servers: &[(String, String)]) -> Result<(), Str
         }
         None => bin.as_os_str().to_owned(),
     };
+    let wheel = wheel::build(python, "dev", &root().join("target/xtask-wheel"))?;
     run(Command::new(python)
-        .current_dir(root())
-        // maturin's build backend runs the `maturin` command of the virtualenv.
-        .env("PATH", &path)
-        .env("MATURIN_PEP517_ARGS", "--profile dev")
-        .env("PYO3_PYTHON", python)
         .args(PIP_INSTALL)
-        .args(["--no-build-isolation", "--no-deps", "--force-reinstall"])
-        .arg("./crates/lancer-python"))?;
+        .args(["--no-deps", "--force-reinstall"])
+        .arg(&wheel))?;
     run(Command::new(python)
         .current_dir(root())
         .env("PATH", &path)
@@ -250,7 +250,8 @@ fn python_package(python: &Path, servers: &[(String, String)]) -> Result<(), Str
         .env("PATH", &path)
         .env("RAY_USAGE_STATS_ENABLED", "0")
         .arg("crates/lancer-python/examples/ray_distributed_write.py")
-        .arg(&dataset))
+        .arg(&dataset))?;
+    wheel::check_in_fresh_venv(python, &wheel)
 }
 
 fn bench(args: &[String]) -> Result<(), String> {

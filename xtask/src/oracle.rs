@@ -10,7 +10,7 @@ use crate::{PIP_INSTALL, root, run};
 /// maturin builds the lancer Python package into the same virtualenv, where pytest runs its
 /// tests (pandas for the seed's `to_pandas()`, Ray for the Ray example); Polars and DuckDB
 /// write the input files users have (`crates/lancer-testkit/scripts/inputs.py`).
-const PACKAGES: &[&str] = &[
+pub(crate) const PACKAGES: &[&str] = &[
     "pylance==14.0.2",
     "pyarrow==26.0.1",
     "pandas==3.1.1",

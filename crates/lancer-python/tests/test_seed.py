@@ -6,14 +6,21 @@ namespace, as a reader pasting them into one session would, and each output is c
 against the one the page shows. pylance 14.0.2 then opens the datasets lancer made.
 """
 
+import os
 import re
 
-import lance as pylance
 import pyarrow as pa
 import pytest
 
 import lancer
 from conftest import same_table_text
+
+if os.environ.get("LANCER_WITHOUT_PYLANCE") == "1":
+    # The wheel check of `cargo xtask test` runs these blocks in a virtualenv holding only
+    # the wheel and its dependencies; the same tests check against pylance in the main suite.
+    pylance = None
+else:
+    import lance as pylance
 
 SHOWN_AFTER_COMMIT = """
      a  b
@@ -80,6 +87,8 @@ def test_write_commit_append(workdir, seed_block, namespace):
     assert table.column("b").to_pylist() == ["x", "y", "z", "u", "v", "w"] * 2
 
     # pylance reads the same rows, at both versions.
+    if pylance is None:
+        return
     theirs = pylance.dataset("./dist_write")
     assert theirs.version == 2
     assert theirs.to_table() == table
@@ -124,6 +133,8 @@ def test_add_columns(workdir, seed_block, namespace):
     for fragment in ds.get_fragments():
         assert len(fragment.data_files()) == 2
 
+    if pylance is None:
+        return
     theirs = pylance.dataset("./add_columns_example")
     assert theirs.version == 2
     assert theirs.to_table() == ds.to_table()
