@@ -1,5 +1,6 @@
 //! The table model on its own: manifest encode and decode as datasets grow, fragment JSON
-//! from workers, and building the next manifest for an Append.
+//! from workers, and building the next manifest for an Append and encoding it (copying
+//! unchanged fragments' bytes, or encoding every fragment).
 
 use arrow_schema::{DataType, Field, Schema};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -74,6 +75,25 @@ fn bench(c: &mut Criterion) {
                 };
                 next_manifest(Some(m), &append, info).unwrap()
             })
+        });
+        // What a commit does after reading version N: build N+1 and encode it, copying the
+        // unchanged fragments' bytes from N's file, or (for comparison) encoding them all.
+        let decoded = Manifest::decode(&bytes).unwrap();
+        let next = next_manifest(
+            Some(&decoded),
+            &append,
+            CommitInfo {
+                version: 2,
+                timestamp: proto::Timestamp::default(),
+                restored: None,
+            },
+        )
+        .unwrap();
+        group.bench_with_input(BenchmarkId::new("encode_spliced", n), &next, |b, next| {
+            b.iter(|| next.encode())
+        });
+        group.bench_with_input(BenchmarkId::new("encode_full", n), &next, |b, next| {
+            b.iter(|| next.encode_from_scratch())
         });
     }
     group.finish();

@@ -276,10 +276,18 @@ fn msrv_check(root: &Path, workspace: &str) -> Result<(), String> {
     let msrv = workspace_value(workspace, "rust-version").ok_or("no rust-version")?;
     let installed = output(Command::new("rustup").args(["toolchain", "list"])).unwrap_or_default();
     if !installed.lines().any(|line| line.starts_with(&msrv)) {
-        eprintln!(
-            "xtask: MSRV check skipped: toolchain {msrv} is not installed (rustup toolchain install {msrv} enables it)"
-        );
-        return Ok(());
+        // From the registry, the smallest profile: the check needs rustc and cargo only.
+        let install = run(Command::new("rustup").args([
+            "toolchain",
+            "install",
+            &msrv,
+            "--profile",
+            "minimal",
+        ]));
+        if let Err(reason) = install {
+            eprintln!("xtask: MSRV check skipped: toolchain {msrv} cannot be installed: {reason}");
+            return Ok(());
+        }
     }
     let mut check = Command::new("cargo");
     check.current_dir(root).arg(format!("+{msrv}")).arg("check");

@@ -300,7 +300,7 @@ fn conflicts_through_the_real_protocol() {
         )
         .unwrap();
         let merge = Operation::Merge {
-            fragments: v2.fragments.clone(),
+            fragments: v2.fragments.to_vec(),
             schema,
             preserves_nullability: false,
         };
@@ -392,7 +392,7 @@ fn every_matrix_row_through_the_real_protocol() {
             (
                 "Merge",
                 Box::new(|m, _| Operation::Merge {
-                    fragments: m.fragments.clone(),
+                    fragments: m.fragments.to_vec(),
                     schema: m.schema.clone(),
                     preserves_nullability: false,
                 }),
@@ -402,7 +402,7 @@ fn every_matrix_row_through_the_real_protocol() {
             (
                 "Merge",
                 Box::new(|m, _| Operation::Merge {
-                    fragments: m.fragments.clone(),
+                    fragments: m.fragments.to_vec(),
                     schema: m.schema.clone(),
                     preserves_nullability: false,
                 }),

@@ -3,6 +3,7 @@
 //! time, and for a Restore the manifest being restored.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use lancer_file::{FileVersion, LanceSchema};
 use prost::Message;
@@ -28,6 +29,10 @@ pub struct CommitInfo {
 /// The data file format version every new dataset gets when its files do not say (2.2, as
 /// pylance 14).
 pub const DEFAULT_FILE_VERSION: FileVersion = FileVersion::V2_2;
+
+/// The largest transaction a manifest carries inline: one that fits with the manifest's
+/// tail in the 64 KiB a reader fetches first.
+pub const INLINE_TRANSACTION_LIMIT: usize = 32 * 1024;
 
 /// Builds the manifest of the version `transaction` creates on top of `previous` (`None`
 /// when the dataset does not exist yet).
@@ -76,7 +81,7 @@ fn apply(previous: &Manifest, operation: &Operation, info: &CommitInfo) -> Resul
             check_file_versions(name, &added, dataset_version(previous)?)?;
             let mut next_id = previous.next_fragment_id();
             assign_ids(name, &mut added, &mut next_id, false)?;
-            next.fragments.extend(added);
+            Arc::make_mut(&mut next.fragments).extend(added);
             Ok(next)
         }
         Operation::Merge {
@@ -101,7 +106,7 @@ fn apply(previous: &Manifest, operation: &Operation, info: &CommitInfo) -> Resul
                     fragment,
                     previous.version,
                 )?;
-                next.fragments[slot] = fragment.clone();
+                Arc::make_mut(&mut next.fragments)[slot] = fragment.clone();
             }
             for id in deleted_fragment_ids {
                 if by_id.remove(id).is_none() {
@@ -109,7 +114,7 @@ fn apply(previous: &Manifest, operation: &Operation, info: &CommitInfo) -> Resul
                 }
             }
             let deleted: HashSet<u64> = deleted_fragment_ids.iter().copied().collect();
-            next.fragments.retain(|f| !deleted.contains(&f.id));
+            Arc::make_mut(&mut next.fragments).retain(|f| !deleted.contains(&f.id));
             Ok(next)
         }
         Operation::Rewrite { groups } => {
@@ -140,8 +145,9 @@ fn apply(previous: &Manifest, operation: &Operation, info: &CommitInfo) -> Resul
                 check_rewrite_rows(&group.old_fragments, &new, previous, &by_id)?;
                 check_file_versions(name, &new, dataset_version(previous)?)?;
                 assign_ids(name, &mut new, &mut next_id, false)?;
-                next.fragments.retain(|f| !removed.contains(&f.id));
-                next.fragments.extend(new);
+                let fragments = Arc::make_mut(&mut next.fragments);
+                fragments.retain(|f| !removed.contains(&f.id));
+                fragments.extend(new);
             }
             Ok(next)
         }
@@ -225,8 +231,9 @@ fn overwrite(
     } else {
         previous.next_fragment_id()
     };
-    next.fragments = fragments.to_vec();
-    assign_ids(name, &mut next.fragments, &mut next_id, true)?;
+    let mut fragments = fragments.to_vec();
+    assign_ids(name, &mut fragments, &mut next_id, true)?;
+    next.fragments = Arc::new(fragments);
     Ok(next)
 }
 
@@ -319,7 +326,7 @@ fn merge(previous: &Manifest, fragments: &[Fragment], schema: &LanceSchema) -> R
     }
     let mut next = previous.clone();
     next.schema = schema.clone();
-    next.fragments = merged;
+    next.fragments = Arc::new(merged);
     keep_indices_of(&mut next, schema)?;
     Ok(next)
 }
@@ -404,7 +411,7 @@ fn check_rewrite_rows(
     old: &[Fragment],
     new: &[Fragment],
     previous: &Manifest,
-    by_id: &HashMap<u64, usize>,
+    by_id: &FastMap<u64, usize>,
 ) -> Result<()> {
     let before: Option<u64> = old
         .iter()
@@ -451,7 +458,7 @@ fn project(previous: &Manifest, schema: &LanceSchema) -> Result<Manifest> {
     let kept: HashSet<i32> = schema.field_ids().into_iter().collect();
     let mut next = previous.clone();
     next.schema = schema.clone();
-    for fragment in &mut next.fragments {
+    for fragment in Arc::make_mut(&mut next.fragments) {
         fragment
             .files
             .retain(|file| file.fields.iter().any(|id| kept.contains(id)));
@@ -493,7 +500,9 @@ fn finish(
 ) -> Result<()> {
     let name = transaction.operation.kind().name();
     check_files_listed_once(name, next, previous)?;
-    next.fragments.sort_by_key(|f| f.id);
+    if !next.fragments.is_sorted_by_key(|f| f.id) {
+        Arc::make_mut(&mut next.fragments).sort_by_key(|f| f.id);
+    }
     if let Some(pair) = next.fragments.windows(2).find(|w| w[0].id == w[1].id) {
         return Err(Error::operation(
             name,
@@ -520,7 +529,11 @@ fn finish(
     next.version = info.version;
     next.timestamp = Some(info.timestamp);
     next.transaction_file = transaction.file_name();
-    next.inline_transaction = Some(transaction.encode()?);
+    // A copy inside the manifest only saves a read when it arrives with the manifest's
+    // tail; a large one would double the manifest on every reader's path (Lance 7881 stops
+    // inlining them too). The `.txn` file always holds it.
+    let encoded = transaction.encode()?;
+    next.inline_transaction = (encoded.len() <= INLINE_TRANSACTION_LIMIT).then_some(encoded);
     next.writer_version = Some(proto::WriterVersion {
         library: WRITER_LIBRARY.to_string(),
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -545,16 +558,17 @@ fn check_files_listed_once(
     next: &Manifest,
     previous: Option<&Manifest>,
 ) -> Result<()> {
-    let mut before: HashMap<&str, usize> = HashMap::new();
+    let mut before: FastMap<&str, usize> = FastMap::default();
     for file in previous
         .iter()
-        .flat_map(|m| &m.fragments)
+        .flat_map(|m| m.fragments.iter())
         .flat_map(|f| &f.files)
     {
         *before.entry(file.path.as_str()).or_default() += 1;
     }
-    let mut seen: HashMap<&str, (u64, usize)> = HashMap::new();
-    for fragment in &next.fragments {
+    let mut seen: FastMap<&str, (u64, usize)> =
+        FastMap::with_capacity_and_hasher(next.fragments.len(), Default::default());
+    for fragment in next.fragments.iter() {
         for file in &fragment.files {
             let entry = seen.entry(file.path.as_str()).or_insert((fragment.id, 0));
             entry.1 += 1;
@@ -612,7 +626,11 @@ fn high_water(manifest: &Manifest) -> Option<u32> {
     manifest.max_fragment_id.max(largest)
 }
 
-fn index_by_id(fragments: &[Fragment]) -> HashMap<u64, usize> {
+/// A map hashed for speed: its keys (file paths, fragment ids) come from the table, and a
+/// commit hashes every one of them.
+type FastMap<K, V> = HashMap<K, V, ahash::RandomState>;
+
+fn index_by_id(fragments: &[Fragment]) -> FastMap<u64, usize> {
     fragments
         .iter()
         .enumerate()

@@ -56,9 +56,10 @@ pub mod naming;
 mod operation;
 pub mod proto;
 mod schema;
+mod splice;
 mod wire;
 
-pub use apply::{CommitInfo, DEFAULT_FILE_VERSION, next_manifest};
+pub use apply::{CommitInfo, DEFAULT_FILE_VERSION, INLINE_TRANSACTION_LIMIT, next_manifest};
 pub use conflict::{Verdict, check_all};
 pub use error::{Error, Result};
 pub use fragment::{

@@ -12,6 +12,7 @@
 //! does not model are kept as raw bytes and written back.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use lancer_file::{FileVersion, LanceSchema};
 use prost::Message;
@@ -19,6 +20,7 @@ use prost::Message;
 use crate::error::{Error, Result};
 use crate::fragment::Fragment;
 use crate::proto;
+use crate::splice::EncodedCache;
 use crate::wire;
 
 const MAGIC: &[u8; 4] = b"LANC";
@@ -61,8 +63,9 @@ pub struct Manifest {
     pub version: u64,
     /// The schema (with field ids and schema metadata).
     pub schema: LanceSchema,
-    /// Fragments, sorted by id.
-    pub fragments: Vec<Fragment>,
+    /// Fragments, sorted by id. Shared, so that versions built from this one copy the list
+    /// only when they change it (`Arc::make_mut`).
+    pub fragments: Arc<Vec<Fragment>>,
     /// High-water mark of fragment ids ever used; `None` if there never was a fragment.
     pub max_fragment_id: Option<u32>,
     /// Data file format.
@@ -97,6 +100,9 @@ pub struct Manifest {
     pub inline_transaction: Option<Vec<u8>>,
     /// Raw bytes of manifest fields lancer does not model.
     pub unknown_fields: Vec<u8>,
+    /// The fragments of the manifest file this one was decoded from (or built from), as
+    /// encoded there.
+    encoded: EncodedCache,
 }
 
 impl Manifest {
@@ -105,7 +111,7 @@ impl Manifest {
         Manifest {
             version,
             schema: LanceSchema::default(),
-            fragments: Vec::new(),
+            fragments: Arc::new(Vec::new()),
             max_fragment_id: None,
             data_format: None,
             config: BTreeMap::new(),
@@ -123,6 +129,7 @@ impl Manifest {
             index_section: None,
             inline_transaction: None,
             unknown_fields: Vec::new(),
+            encoded: EncodedCache::default(),
         }
     }
 
@@ -202,10 +209,13 @@ impl Manifest {
             })
             .transpose()?;
         let schema = LanceSchema::from_proto(&pb.fields, pb.schema_metadata)?;
+        let fragments: Arc<Vec<Fragment>> =
+            Arc::new(pb.fragments.into_iter().map(Fragment::from_proto).collect());
+        let encoded = EncodedCache::of(message, &fragments)?;
         Ok(Manifest {
             version: pb.version,
             schema,
-            fragments: pb.fragments.into_iter().map(Fragment::from_proto).collect(),
+            fragments,
             max_fragment_id: pb.max_fragment_id,
             data_format: pb.data_format.map(|f| DataFormat {
                 file_format: f.file_format,
@@ -226,6 +236,7 @@ impl Manifest {
             index_section,
             inline_transaction,
             unknown_fields,
+            encoded,
         })
     }
 
@@ -241,9 +252,11 @@ impl Manifest {
             .as_ref()
             .map(|bytes| push_section(&mut out, bytes));
         let schema = self.schema.to_proto();
-        let pb = proto::Manifest {
-            fields: schema.fields,
-            fragments: self.fragments.iter().map(Fragment::to_proto).collect(),
+        // Everything but the schema's fields (tag 1) and the fragments (tag 2), which are
+        // written first, in tag order, as prost would write them in one message.
+        let rest = proto::Manifest {
+            fields: Vec::new(),
+            fragments: Vec::new(),
             version: self.version,
             version_aux_data: self.version_aux_data,
             schema_metadata: schema.metadata,
@@ -269,17 +282,31 @@ impl Manifest {
         };
         // Encoded in place: for a large dataset the message is most of the file (about
         // 150 bytes per fragment), so an intermediate copy costs as much as the encoding.
-        let message_len = pb.encoded_len() + self.unknown_fields.len();
-        out.reserve(4 + message_len + FOOTER_LEN);
-        let position = out.len() as u64;
-        out.extend_from_slice(&(message_len as u32).to_le_bytes());
-        pb.encode_raw(&mut out);
+        // The length is patched in once the message is written.
+        out.reserve(4 + self.encoded.len_hint() + FOOTER_LEN);
+        let position = out.len();
+        out.extend_from_slice(&[0; 4]);
+        for field in &schema.fields {
+            prost::encoding::message::encode(1, field, &mut out);
+        }
+        self.encoded.encode_fragments(&self.fragments, &mut out);
+        rest.encode_raw(&mut out);
         out.extend_from_slice(&self.unknown_fields);
+        let message_len = out.len() - position - 4;
+        out[position..position + 4].copy_from_slice(&(message_len as u32).to_le_bytes());
         out.extend_from_slice(&(position as i64).to_le_bytes());
         out.extend_from_slice(&FOOTER_VERSION.0.to_le_bytes());
         out.extend_from_slice(&FOOTER_VERSION.1.to_le_bytes());
         out.extend_from_slice(MAGIC);
         out
+    }
+
+    /// The manifest file as [`Manifest::encode`] writes it, every fragment encoded anew
+    /// (no bytes copied from the file this manifest was decoded from).
+    pub fn encode_from_scratch(&self) -> Vec<u8> {
+        let mut fresh = self.clone();
+        fresh.encoded = EncodedCache::default();
+        fresh.encode()
     }
 }
 

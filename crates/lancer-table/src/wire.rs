@@ -22,10 +22,12 @@ fn varint(bytes: &[u8], at: &mut usize) -> Result<u64> {
     Err(Error::corrupt("protobuf varint longer than 10 bytes"))
 }
 
-/// The raw bytes (key and value) of every top-level field of `message` whose tag is not in
-/// `known`, in their original order.
-pub(crate) fn unknown_fields(message: &[u8], known: &[u32]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
+/// Calls `visit` with the tag and the byte range (key and value) of every top-level field
+/// of `message`, in order.
+pub(crate) fn for_each_field(
+    message: &[u8],
+    mut visit: impl FnMut(u32, std::ops::Range<usize>),
+) -> Result<()> {
     let mut at = 0;
     while at < message.len() {
         let start = at;
@@ -62,11 +64,21 @@ pub(crate) fn unknown_fields(message: &[u8], known: &[u32]) -> Result<Vec<u8>> {
                 "protobuf field with invalid tag {tag}"
             )));
         }
-        if !known.contains(&(tag as u32)) {
-            out.extend_from_slice(&message[start..end]);
-        }
+        visit(tag as u32, start..end);
         at = end;
     }
+    Ok(())
+}
+
+/// The raw bytes (key and value) of every top-level field of `message` whose tag is not in
+/// `known`, in their original order.
+pub(crate) fn unknown_fields(message: &[u8], known: &[u32]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    for_each_field(message, |tag, range| {
+        if !known.contains(&tag) {
+            out.extend_from_slice(&message[range]);
+        }
+    })?;
     Ok(out)
 }
 

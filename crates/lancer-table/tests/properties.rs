@@ -1,8 +1,10 @@
 //! Properties of the table model: any manifest survives encode/decode, and any sequence of
 //! operations keeps the invariants (unique sorted fragment ids, a high-water mark that never
-//! decreases and covers every id, unique field ids).
+//! decreases and covers every id, unique field ids), and encoding a manifest built from a
+//! decoded one (copying unchanged fragments' bytes) gives the bytes of a full encode.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema};
 use lancer_file::{FileVersion, LanceSchema};
@@ -66,7 +68,7 @@ fn arb_manifest() -> impl Strategy<Value = Manifest> {
                 .collect();
             let mut manifest = Manifest::empty(version);
             manifest.schema = LanceSchema::from_arrow(&Schema::new(fields)).unwrap();
-            manifest.fragments = fragments;
+            manifest.fragments = Arc::new(fragments);
             manifest.config = config;
             manifest.max_fragment_id = mark;
             manifest.timestamp = Some(proto::Timestamp { seconds, nanos: 5 });
@@ -100,7 +102,13 @@ proptest! {
         let mut history = vec![next_manifest(None, &create, info(1)).unwrap()];
         let mut high_water = history[0].max_fragment_id;
         for (choice, seed) in steps {
-            let current = history.last().unwrap().clone();
+            // Half the steps build on a manifest decoded from its file, as a commit does, so
+            // the next encode copies unchanged fragments' bytes from it.
+            let current = if seed % 2 == 0 {
+                Manifest::decode(&history.last().unwrap().encode()).unwrap()
+            } else {
+                history.last().unwrap().clone()
+            };
             let ids: Vec<u64> = current.fragments.iter().map(|f| f.id).collect();
             let pick = |n: u64| ids[(seed % n.max(1)) as usize % ids.len().max(1)];
             let all_fields = current.schema.field_ids();
@@ -168,10 +176,51 @@ proptest! {
             let field_ids = next.schema.field_ids();
             prop_assert_eq!(field_ids.iter().collect::<HashSet<_>>().len(), field_ids.len());
             prop_assert_eq!(next.version, current.version + 1);
-            prop_assert_eq!(Manifest::decode(&next.encode()).unwrap(), next.clone());
+            let bytes = next.encode();
+            prop_assert_eq!(&bytes, &next.encode_from_scratch(), "splicing changed the bytes");
+            prop_assert_eq!(Manifest::decode(&bytes).unwrap(), next.clone());
             let decoded = Transaction::decode(next.inline_transaction.as_ref().unwrap()).unwrap();
             prop_assert_eq!(decoded, transaction);
             history.push(next);
         }
     }
+}
+
+/// A transaction travels inside the manifest only when it is small: a large Append's
+/// transaction would double the manifest (Lance 7881). Its `.txn` file is always named.
+#[test]
+fn large_transactions_are_not_inlined() {
+    let base = Schema::new(vec![Field::new("a", DataType::Int64, true)]);
+    let schema = LanceSchema::from_arrow(&base).unwrap();
+    let info = |version| CommitInfo {
+        version,
+        timestamp: proto::Timestamp::default(),
+        restored: None,
+    };
+    let fragments = |first: u64, n: u64| -> Vec<Fragment> {
+        (first..first + n)
+            .map(|i| Fragment::new(data_file(i, vec![0]), 10))
+            .collect()
+    };
+    let create = Transaction::new(
+        0,
+        Operation::Overwrite {
+            fragments: fragments(1, 1),
+            schema,
+            config_upsert: BTreeMap::new(),
+        },
+    );
+    let small = next_manifest(None, &create, info(1)).unwrap();
+    assert_eq!(
+        small.inline_transaction.as_deref(),
+        Some(create.encode().unwrap().as_slice())
+    );
+    let append = Transaction::new(1, Operation::append(fragments(100, 2_000)));
+    assert!(append.encode().unwrap().len() > lancer_table::INLINE_TRANSACTION_LIMIT);
+    let large = next_manifest(Some(&small), &append, info(2)).unwrap();
+    assert_eq!(large.inline_transaction, None);
+    assert_eq!(large.transaction_file, append.file_name());
+    let decoded = Manifest::decode(&large.encode()).unwrap();
+    assert_eq!(decoded.fragments.len(), 2_001);
+    assert_eq!(decoded.transaction().unwrap(), None);
 }

@@ -102,7 +102,7 @@ async fn needed(uri: &str, version: u64, all: &BTreeSet<String>) -> BTreeSet<Str
     let dataset = Dataset::open_with(uri, &open).await.unwrap();
     let manifest = dataset.manifest();
     let mut out = BTreeSet::new();
-    for fragment in &manifest.fragments {
+    for fragment in manifest.fragments.iter() {
         for file in &fragment.files {
             out.insert(format!("data/{}", file.path));
         }

@@ -405,7 +405,7 @@ async fn columns_need_distinct_names() {
     }
     // The coordinator refuses a schema with two `a`.
     let uri = dataset(&dir, FileVersion::V2_2).await;
-    let fragments = latest(&uri).await.manifest().fragments.clone();
+    let fragments = latest(&uri).await.manifest().fragments.to_vec();
     let mut schema = latest(&uri).await.schema().clone();
     schema.fields[1].name = "a".into();
     refused(

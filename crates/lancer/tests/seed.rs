@@ -75,7 +75,7 @@ async fn lancer_seed_flow_in_every_version_is_read_exactly_by_pylance() {
             version.as_str()
         );
         let (_, minor) = version.manifest_numbers();
-        for fragment in &dataset.manifest().fragments {
+        for fragment in dataset.manifest().fragments.iter() {
             for file in &fragment.files {
                 assert_eq!(
                     (file.file_major_version, file.file_minor_version),

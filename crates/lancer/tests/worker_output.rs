@@ -239,7 +239,7 @@ async fn pylance_default_datasets_take_lancer_workers_and_merge_columns() {
     .unwrap();
     let merged = add_b_len(&uri).await;
     assert_eq!(merged.version(), 3);
-    for fragment in &merged.manifest().fragments {
+    for fragment in merged.manifest().fragments.iter() {
         for file in &fragment.files {
             assert_eq!(file.file_minor_version, 2, "{}", file.path);
         }

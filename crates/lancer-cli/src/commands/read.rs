@@ -169,7 +169,7 @@ pub async fn show(args: ShowArgs, context: &Context) -> Result<(), CliError> {
         );
     }
     println!("fragments");
-    for fragment in &manifest.fragments {
+    for fragment in manifest.fragments.iter() {
         let rows = fragment.num_rows().map_or("?".into(), |n| n.to_string());
         println!("  {:>6}  {rows} rows", fragment.id);
         for file in &fragment.files {

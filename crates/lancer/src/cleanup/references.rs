@@ -23,7 +23,7 @@ pub(super) struct References {
 impl References {
     /// Adds everything `manifest` references.
     pub(super) fn add(&mut self, manifest: &Manifest) -> Result<()> {
-        for fragment in &manifest.fragments {
+        for fragment in manifest.fragments.iter() {
             for file in &fragment.files {
                 self.data.insert(file.path.clone());
             }

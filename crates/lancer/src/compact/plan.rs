@@ -142,7 +142,7 @@ impl Dataset {
         let indexed = indexed_fragments(&self.manifest)?;
         let mut bins: Vec<Bin> = Vec::new();
         let mut current: Option<Bin> = None;
-        for fragment in &self.manifest.fragments {
+        for fragment in self.manifest.fragments.iter() {
             let (physical, deleted, weight) = weigh(self, fragment).await?;
             let deleted_share = if physical == 0 {
                 0.0

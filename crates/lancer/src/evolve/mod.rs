@@ -72,7 +72,7 @@ impl Dataset {
             )));
         }
         let schema = add_fields(self.manifest(), &fields)?;
-        let operation = Operation::merge(self.manifest().fragments.clone(), schema, self.schema());
+        let operation = Operation::merge(self.manifest().fragments.to_vec(), schema, self.schema());
         Dataset::commit(self.uri(), operation, self.version(), params).await
     }
 

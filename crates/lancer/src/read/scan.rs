@@ -113,8 +113,10 @@ impl Scanner {
     /// The rows as a stream of batches, fragment after fragment.
     pub fn try_into_stream(self) -> Result<BoxStream<'static, Result<RecordBatch>>> {
         let projection = Arc::new(self.projection()?);
-        let fragments: Vec<Fragment> = match &self.fragments {
-            None => self.dataset.manifest.fragments.clone(),
+        // Shared with the manifest for a full scan: fragments are cloned one at a time as
+        // the scan reaches them, not all up front.
+        let fragments: Arc<Vec<Fragment>> = match &self.fragments {
+            None => Arc::clone(&self.dataset.manifest.fragments),
             Some(ids) => {
                 for id in ids {
                     if self.dataset.fragment_metadata(*id).is_none() {
@@ -130,15 +132,17 @@ impl Scanner {
                     .iter()
                     .filter(|f| ids.contains(&f.id))
                     .cloned()
-                    .collect()
+                    .collect::<Vec<_>>()
+                    .into()
             }
         };
         let (dataset, batch_size) = (self.dataset.clone(), self.batch_size);
         let fields = Arc::new(projection.read_fields.clone());
         let read_schema = projection.read_schema.clone();
         let addresses = projection.addresses;
-        let per_fragment = stream::iter(fragments)
-            .map(move |fragment| {
+        let per_fragment = stream::iter(0..fragments.len())
+            .map(move |index| {
+                let fragment = fragments[index].clone();
                 let (dataset, schema, fields) =
                     (dataset.clone(), read_schema.clone(), fields.clone());
                 let read = FragmentRead {

@@ -19,7 +19,7 @@ impl Dataset {
     pub async fn take(&self, offsets: &[u64], columns: Option<&[String]>) -> Result<RecordBatch> {
         let mut starts = Vec::with_capacity(self.manifest.fragments.len());
         let mut total = 0u64;
-        for fragment in &self.manifest.fragments {
+        for fragment in self.manifest.fragments.iter() {
             starts.push(total);
             total += self.visible_rows(fragment).await?;
         }

@@ -410,7 +410,7 @@ pub(crate) async fn check_version(
 ) -> Result<FileCheck> {
     let inside = Inside::new(local_root);
     let mut check = FileCheck::default();
-    for fragment in &manifest.fragments {
+    for fragment in manifest.fragments.iter() {
         let label = fragment.id.to_string();
         for file in &fragment.files {
             check.files += 1;

@@ -1,0 +1,137 @@
+//! Encoding a manifest in what its commit changed, not in the size of the table.
+//!
+//! A manifest lists every fragment, and each commit writes a new manifest. Most commits
+//! leave most fragments as they were, so the bytes those fragments had in the manifest file
+//! a version was decoded from are kept beside it; encoding a version built from that one
+//! copies the bytes of every fragment still equal to its decoded original and encodes only
+//! the others. The result is the same bytes a full encode gives for manifests lancer wrote
+//! (the property tests hold them equal); for files another writer made, unchanged fragments
+//! keep that writer's exact bytes, fields lancer does not model included.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use prost::Message;
+
+use crate::error::{Error, Result};
+use crate::fragment::Fragment;
+use crate::wire;
+
+/// Manifest field holding the fragments.
+const FRAGMENTS_TAG: u32 = 2;
+
+/// The fragments of one manifest file as decoded and as encoded there.
+struct EncodedFragments {
+    /// The fragments decoded from the file (shared with the manifest decoded from it).
+    decoded: Arc<Vec<Fragment>>,
+    /// Each fragment's field (key, length and message), back to back.
+    bytes: Vec<u8>,
+    /// Where each fragment's field starts in `bytes`, and one more entry for the end.
+    starts: Vec<usize>,
+}
+
+impl EncodedFragments {
+    fn field(&self, index: usize) -> &[u8] {
+        &self.bytes[self.starts[index]..self.starts[index + 1]]
+    }
+}
+
+/// A cache, not content: two manifests are equal whatever their caches hold, and a
+/// manifest without one encodes the same bytes (more slowly).
+#[derive(Clone, Default)]
+pub(crate) struct EncodedCache(Option<Arc<EncodedFragments>>);
+
+impl PartialEq for EncodedCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for EncodedCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            None => f.write_str("EncodedCache(none)"),
+            Some(cache) => write!(
+                f,
+                "EncodedCache({} fragments, {} bytes)",
+                cache.decoded.len(),
+                cache.bytes.len()
+            ),
+        }
+    }
+}
+
+impl EncodedCache {
+    /// The cache of the manifest `message` whose fragments decoded to `decoded`.
+    pub(crate) fn of(message: &[u8], decoded: &Arc<Vec<Fragment>>) -> Result<EncodedCache> {
+        let mut fields: Vec<Range<usize>> = Vec::with_capacity(decoded.len());
+        wire::for_each_field(message, |tag, range| {
+            if tag == FRAGMENTS_TAG {
+                fields.push(range);
+            }
+        })?;
+        if fields.len() != decoded.len() {
+            return Err(Error::corrupt(format!(
+                "the manifest lists {} fragment fields but {} fragments decoded",
+                fields.len(),
+                decoded.len()
+            )));
+        }
+        let total = fields.iter().map(|r| r.len()).sum();
+        let mut bytes = Vec::with_capacity(total);
+        let mut starts = Vec::with_capacity(fields.len() + 1);
+        for range in fields {
+            starts.push(bytes.len());
+            bytes.extend_from_slice(&message[range]);
+        }
+        starts.push(bytes.len());
+        Ok(EncodedCache(Some(Arc::new(EncodedFragments {
+            decoded: Arc::clone(decoded),
+            bytes,
+            starts,
+        }))))
+    }
+
+    /// About how many bytes the fragments take encoded (for reserving the output).
+    pub(crate) fn len_hint(&self) -> usize {
+        self.0.as_ref().map_or(0, |cache| cache.bytes.len())
+    }
+
+    /// Appends the fragments field of every fragment in `fragments`: copied where the
+    /// cache holds an equal fragment, encoded otherwise.
+    pub(crate) fn encode_fragments(&self, fragments: &Arc<Vec<Fragment>>, out: &mut Vec<u8>) {
+        let Some(cache) = self.0.as_deref() else {
+            for fragment in fragments.iter() {
+                encode_one(fragment, out);
+            }
+            return;
+        };
+        if Arc::ptr_eq(fragments, &cache.decoded) {
+            out.extend_from_slice(&cache.bytes);
+            return;
+        }
+        // Both lists are sorted by id in every manifest lancer or pylance writes; a list
+        // that is not only finds fewer fragments to copy, never a wrong one, since a copy
+        // needs an equal fragment.
+        let originals = cache.decoded.as_slice();
+        let mut next = 0;
+        for fragment in fragments.iter() {
+            while next < originals.len() && originals[next].id < fragment.id {
+                next += 1;
+            }
+            match originals.get(next) {
+                Some(original) if original == fragment => {
+                    out.extend_from_slice(cache.field(next));
+                    next += 1;
+                }
+                _ => encode_one(fragment, out),
+            }
+        }
+    }
+}
+
+fn encode_one(fragment: &Fragment, out: &mut Vec<u8>) {
+    let message = fragment.to_proto();
+    out.reserve(message.encoded_len() + 8);
+    prost::encoding::message::encode(FRAGMENTS_TAG, &message, out);
+}
