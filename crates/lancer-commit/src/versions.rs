@@ -19,7 +19,7 @@ use futures::TryStreamExt;
 use lancer_table::naming::{
     self, ManifestNaming, TRANSACTIONS_DIR, VERSION_HINT_FILE, VERSIONS_DIR,
 };
-use lancer_table::{Manifest, Transaction};
+use lancer_table::{Manifest, ManifestHead, Transaction};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
@@ -282,13 +282,22 @@ impl DatasetStore {
     }
 
     async fn read_manifest(&self, path: &Path) -> Result<Manifest> {
+        self.read_decoded(path, Manifest::decode).await
+    }
+
+    /// Reads the manifest file at `path` and decodes it with `decode`.
+    async fn read_decoded<T>(
+        &self,
+        path: &Path,
+        decode: impl Fn(&[u8]) -> lancer_table::Result<T>,
+    ) -> Result<T> {
         // A torn read (short or garbled bytes) is retried once before the manifest is
         // declared corrupt: manifests never change once written.
         let mut last = None;
         for _ in 0..2 {
             let bytes = self.store.get(path).await?.bytes().await?;
-            match Manifest::decode(&bytes) {
-                Ok(manifest) => return Ok(manifest),
+            match decode(&bytes) {
+                Ok(decoded) => return Ok(decoded),
                 Err(e) => last = Some(e),
             }
         }
@@ -321,6 +330,43 @@ impl DatasetStore {
                 other => return other.map(Some),
             }
         }
+    }
+
+    /// The latest version's manifest without its fragment list (see [`ManifestHead`]), if
+    /// the dataset has a version: what a worker writing new files needs, decoded in time
+    /// that does not grow with the fragments' count beyond reading the file. A cached
+    /// manifest is used when there is one.
+    pub async fn latest_head(&self) -> Result<Option<ManifestHead>> {
+        let mut attempts = 0;
+        loop {
+            let Some(version) = self.latest_version().await? else {
+                return Ok(None);
+            };
+            match self.head(version).await {
+                Err(CommitError::Io(object_store::Error::NotFound { .. })) if attempts < 5 => {
+                    attempts += 1;
+                }
+                other => return other.map(Some),
+            }
+        }
+    }
+
+    async fn head(&self, version: u64) -> Result<ManifestHead> {
+        if let Some(manifest) = self.manifests.lock().expect("cache lock").get(&version) {
+            return Ok(ManifestHead::from(manifest.as_ref()));
+        }
+        let naming = self.naming().await?.ok_or_else(|| {
+            CommitError::corrupt(format!("no version {version}: the dataset has no versions"))
+        })?;
+        let path = self.path(&naming.path(version));
+        let head = self.read_decoded(&path, ManifestHead::decode).await?;
+        if head.version != version {
+            return Err(CommitError::corrupt(format!(
+                "{path} says it is version {}, its name says {version}",
+                head.version
+            )));
+        }
+        Ok(head)
     }
 
     /// The transaction that created `version`: the manifest's inline copy, else its

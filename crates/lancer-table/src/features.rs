@@ -63,7 +63,17 @@ fn first_unsupported(flags: u64, supported: u64) -> Option<u64> {
 
 /// Refuses a version lancer cannot read.
 pub fn check_readable(manifest: &Manifest) -> Result<()> {
-    match first_unsupported(manifest.reader_feature_flags, READABLE) {
+    check_readable_flags(manifest.reader_feature_flags)
+}
+
+/// Refuses a version lancer cannot commit on top of.
+pub fn check_writable(manifest: &Manifest) -> Result<()> {
+    check_writable_flags(manifest.reader_feature_flags, manifest.writer_feature_flags)
+}
+
+/// Refuses reader feature flags lancer does not implement.
+pub fn check_readable_flags(reader_flags: u64) -> Result<()> {
+    match first_unsupported(reader_flags, READABLE) {
         Some(flag) => Err(Error::UnsupportedFeature {
             flag,
             name: name(flag),
@@ -73,10 +83,10 @@ pub fn check_readable(manifest: &Manifest) -> Result<()> {
     }
 }
 
-/// Refuses a version lancer cannot commit on top of.
-pub fn check_writable(manifest: &Manifest) -> Result<()> {
-    check_readable(manifest)?;
-    match first_unsupported(manifest.writer_feature_flags, WRITABLE) {
+/// Refuses reader or writer feature flags lancer does not implement.
+pub fn check_writable_flags(reader_flags: u64, writer_flags: u64) -> Result<()> {
+    check_readable_flags(reader_flags)?;
+    match first_unsupported(writer_flags, WRITABLE) {
         Some(flag) => Err(Error::UnsupportedFeature {
             flag,
             name: name(flag),

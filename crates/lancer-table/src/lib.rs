@@ -67,7 +67,7 @@ pub use fragment::{
     check_relative_path,
 };
 pub use json::{fragments_from_json, fragments_to_json};
-pub use manifest::{DataFormat, Manifest, WRITER_LIBRARY};
+pub use manifest::{DataFormat, Manifest, ManifestHead, WRITER_LIBRARY};
 pub use naming::ManifestNaming;
 pub use operation::{MapUpdate, Operation, OperationKind, RewriteGroup, Transaction};
 pub use schema::{add_fields, added_fields, drop_fields};

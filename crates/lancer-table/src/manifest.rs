@@ -180,22 +180,7 @@ impl Manifest {
 
     /// Decodes a manifest file.
     pub fn decode(bytes: &[u8]) -> Result<Manifest> {
-        if bytes.len() < FOOTER_LEN + 4 {
-            return Err(Error::corrupt(format!(
-                "manifest file of {} bytes is too small",
-                bytes.len()
-            )));
-        }
-        if &bytes[bytes.len() - 4..] != MAGIC {
-            return Err(Error::corrupt("manifest file does not end with `LANC`"));
-        }
-        let footer_start = bytes.len() - FOOTER_LEN;
-        let position = i64::from_le_bytes(
-            bytes[footer_start..footer_start + 8]
-                .try_into()
-                .expect("8 bytes"),
-        );
-        let message = section(bytes, position, footer_start, "manifest")?;
+        let (message, footer_start) = manifest_message(bytes)?;
         let pb = proto::Manifest::decode(message)?;
         let unknown_fields = wire::unknown_fields(message, proto::MANIFEST_TAGS)?;
         let index_section = pb
@@ -307,6 +292,91 @@ impl Manifest {
         let mut fresh = self.clone();
         fresh.encoded = EncodedCache::default();
         fresh.encode()
+    }
+}
+
+/// The `Manifest` message of a manifest file, and where the file's footer starts.
+fn manifest_message(bytes: &[u8]) -> Result<(&[u8], usize)> {
+    if bytes.len() < FOOTER_LEN + 4 {
+        return Err(Error::corrupt(format!(
+            "manifest file of {} bytes is too small",
+            bytes.len()
+        )));
+    }
+    if &bytes[bytes.len() - 4..] != MAGIC {
+        return Err(Error::corrupt("manifest file does not end with `LANC`"));
+    }
+    let footer_start = bytes.len() - FOOTER_LEN;
+    let position = i64::from_le_bytes(
+        bytes[footer_start..footer_start + 8]
+            .try_into()
+            .expect("8 bytes"),
+    );
+    Ok((
+        section(bytes, position, footer_start, "manifest")?,
+        footer_start,
+    ))
+}
+
+/// What a version's manifest says besides its fragment list: the schema, the data file
+/// version and the feature flags a worker writing new files needs. For a large dataset the
+/// fragments are nearly all of the manifest, and [`ManifestHead::decode`] skips them
+/// without decoding one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ManifestHead {
+    /// Version number.
+    pub version: u64,
+    /// The schema (with field ids and schema metadata).
+    pub schema: LanceSchema,
+    /// Data file format.
+    pub data_format: Option<DataFormat>,
+    /// Reader feature flags.
+    pub reader_feature_flags: u64,
+    /// Writer feature flags.
+    pub writer_feature_flags: u64,
+    /// How many fragments the version lists.
+    pub fragment_count: usize,
+}
+
+impl ManifestHead {
+    /// Decodes the head of a manifest file: every field but the fragments, which are only
+    /// counted.
+    pub fn decode(bytes: &[u8]) -> Result<ManifestHead> {
+        let (message, _) = manifest_message(bytes)?;
+        let mut rest = Vec::new();
+        let mut fragment_count = 0;
+        wire::for_each_field(message, |tag, range| {
+            if tag == 2 {
+                fragment_count += 1;
+            } else {
+                rest.extend_from_slice(&message[range]);
+            }
+        })?;
+        let pb = proto::Manifest::decode(rest.as_slice())?;
+        Ok(ManifestHead {
+            version: pb.version,
+            schema: LanceSchema::from_proto(&pb.fields, pb.schema_metadata)?,
+            data_format: pb.data_format.map(|f| DataFormat {
+                file_format: f.file_format,
+                version: f.version,
+            }),
+            reader_feature_flags: pb.reader_feature_flags,
+            writer_feature_flags: pb.writer_feature_flags,
+            fragment_count,
+        })
+    }
+}
+
+impl From<&Manifest> for ManifestHead {
+    fn from(manifest: &Manifest) -> Self {
+        ManifestHead {
+            version: manifest.version,
+            schema: manifest.schema.clone(),
+            data_format: manifest.data_format.clone(),
+            reader_feature_flags: manifest.reader_feature_flags,
+            writer_feature_flags: manifest.writer_feature_flags,
+            fragment_count: manifest.fragments.len(),
+        }
     }
 }
 

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use arrow_schema::{DataType, Field, Schema};
 use lancer_file::{FileVersion, LanceSchema};
 use lancer_table::{
-    CommitInfo, DataFile, DeletionFile, DeletionFileType, Fragment, Manifest, MapUpdate, Operation,
-    RewriteGroup, Transaction, add_fields, drop_fields, next_manifest, proto,
+    CommitInfo, DataFile, DeletionFile, DeletionFileType, Fragment, Manifest, ManifestHead,
+    MapUpdate, Operation, RewriteGroup, Transaction, add_fields, drop_fields, next_manifest, proto,
 };
 use lancer_testkit::strategy::any_field;
 use proptest::prelude::*;
@@ -86,7 +86,9 @@ proptest! {
         let bytes = manifest.encode();
         let decoded = Manifest::decode(&bytes).unwrap();
         prop_assert_eq!(&decoded, &manifest);
-        prop_assert_eq!(decoded.encode(), bytes);
+        prop_assert_eq!(decoded.encode(), bytes.clone());
+        // The head, decoded without the fragments, says what the whole manifest says.
+        prop_assert_eq!(ManifestHead::decode(&bytes).unwrap(), ManifestHead::from(&manifest));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use arrow_schema::{Schema, SchemaRef};
 use lancer_commit::{DatasetStore, StoreOptions};
 use lancer_file::{FileVersion, FileWriter, FileWriterOptions, LanceSchema};
 use lancer_table::naming::{DATA_DIR, new_data_file_name, new_job_data_file_name};
-use lancer_table::{DataFile, Fragment, Manifest};
+use lancer_table::{DataFile, Fragment, Manifest, ManifestHead};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 
@@ -186,8 +186,16 @@ pub(crate) struct Target {
 /// The data file version new files of an existing dataset must have (its own), refusing
 /// datasets lancer cannot write into.
 pub(crate) fn check_writable(manifest: &Manifest) -> Result<FileVersion> {
-    lancer_table::features::check_writable(manifest)?;
-    let Some(format) = manifest.data_format.as_ref() else {
+    check_head_writable(&ManifestHead::from(manifest))
+}
+
+/// [`check_writable`] from a manifest's head (what workers read).
+fn check_head_writable(head: &ManifestHead) -> Result<FileVersion> {
+    lancer_table::features::check_writable_flags(
+        head.reader_feature_flags,
+        head.writer_feature_flags,
+    )?;
+    let Some(format) = head.data_format.as_ref() else {
         // No recorded version: a dataset lancer or pylance created without files yet.
         return Ok(FileVersion::V2_0);
     };
@@ -267,13 +275,15 @@ pub async fn write_fragments(
             "the input has no columns (its rows would hold nothing)",
         ));
     }
-    let target = match dataset.latest_manifest().await? {
+    // The head only: a worker needs the schema and the file version, not the fragment
+    // list that makes up nearly all of a large dataset's manifest.
+    let target = match dataset.latest_head().await? {
         Some(manifest) if params.new_schema => {
-            let version = check_writable(&manifest)?;
+            let version = check_head_writable(&manifest)?;
             new_target(store, root, uri, &input, version)?
         }
         Some(manifest) => {
-            let version = check_writable(&manifest)?;
+            let version = check_head_writable(&manifest)?;
             let arrow = manifest.schema.to_arrow_ref()?;
             check_conformable(&input, &arrow)?;
             Target {
