@@ -558,50 +558,57 @@ fn check_files_listed_once(
     next: &Manifest,
     previous: Option<&Manifest>,
 ) -> Result<()> {
-    let mut before: FastMap<&str, usize> = FastMap::default();
-    for file in previous
-        .iter()
-        .flat_map(|m| m.fragments.iter())
-        .flat_map(|f| &f.files)
-    {
-        *before.entry(file.path.as_str()).or_default() += 1;
+    // One map over the version the commit lands on: how many references each of its
+    // paths may still have (as many as it has there), and the first fragment holding it.
+    // The next version's references use them up; a path it adds that is not there may be
+    // referenced once. Only the new paths get a map of their own, so the cost is one
+    // insert per existing reference and one lookup per reference of the next version.
+    let mut allowed: FastMap<&str, (usize, u64)> = FastMap::with_capacity_and_hasher(
+        previous.map_or(0, |m| m.fragments.len()),
+        Default::default(),
+    );
+    for fragment in previous.iter().flat_map(|m| m.fragments.iter()) {
+        for file in &fragment.files {
+            allowed
+                .entry(file.path.as_str())
+                .or_insert((0, fragment.id))
+                .0 += 1;
+        }
     }
-    let mut seen: FastMap<&str, (u64, usize)> =
-        FastMap::with_capacity_and_hasher(next.fragments.len(), Default::default());
+    let mut added: FastMap<&str, u64> = FastMap::default();
     for fragment in next.fragments.iter() {
         for file in &fragment.files {
-            let entry = seen.entry(file.path.as_str()).or_insert((fragment.id, 0));
-            entry.1 += 1;
-            let allowed = before.get(file.path.as_str()).copied().unwrap_or(0).max(1);
-            if entry.1 > allowed {
-                let first = entry.0;
+            let path = file.path.as_str();
+            let message = match allowed.get_mut(path) {
+                Some((left, _)) if *left > 0 => {
+                    *left -= 1;
+                    continue;
+                }
+                Some((_, first)) => format!(
+                    "data file `{path}` is already in fragment {first} of version {}; the same rows \
+                     would be counted twice",
+                    previous.map_or(0, |m| m.version)
+                ),
+                None => match added.insert(path, fragment.id) {
+                    None => continue,
+                    Some(first) if first == fragment.id => {
+                        format!(
+                            "data file `{path}` is listed twice in fragment {}",
+                            fragment.id
+                        )
+                    }
+                    Some(_) => format!(
+                        "data file `{path}` is listed by two fragments of the commit; the same \
+                         rows would be counted twice"
+                    ),
+                },
+            };
+            return Err(Error::InvalidFragment {
                 // Ids are final here, even the 0 of a new dataset's first fragment.
-                let here = fragment.id.to_string();
-                let message = if before.contains_key(file.path.as_str()) {
-                    format!(
-                        "data file `{}` is already in fragment {first} of version {}; the same rows would be \
-                         counted twice",
-                        file.path,
-                        previous.map_or(0, |m| m.version)
-                    )
-                } else if first == fragment.id {
-                    format!(
-                        "data file `{}` is listed twice in fragment {here}",
-                        file.path
-                    )
-                } else {
-                    format!(
-                        "data file `{}` is listed by two fragments of the commit; the same rows would be \
-                         counted twice",
-                        file.path
-                    )
-                };
-                return Err(Error::InvalidFragment {
-                    fragment: here,
-                    field: "files".to_string(),
-                    message: format!("{operation}: {message}"),
-                });
-            }
+                fragment: fragment.id.to_string(),
+                field: "files".to_string(),
+                message: format!("{operation}: {message}"),
+            });
         }
     }
     Ok(())

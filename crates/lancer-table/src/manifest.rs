@@ -20,7 +20,7 @@ use prost::Message;
 use crate::error::{Error, Result};
 use crate::fragment::Fragment;
 use crate::proto;
-use crate::splice::EncodedCache;
+use crate::splice::{EncodedCache, SplitMessage};
 use crate::wire;
 
 const MAGIC: &[u8; 4] = b"LANC";
@@ -181,7 +181,8 @@ impl Manifest {
     /// Decodes a manifest file.
     pub fn decode(bytes: &[u8]) -> Result<Manifest> {
         let (message, footer_start) = manifest_message(bytes)?;
-        let pb = proto::Manifest::decode(message)?;
+        let split = SplitMessage::of(message)?;
+        let pb = proto::Manifest::decode(split.rest.as_slice())?;
         let unknown_fields = wire::unknown_fields(message, proto::MANIFEST_TAGS)?;
         let index_section = pb
             .index_section
@@ -194,9 +195,8 @@ impl Manifest {
             })
             .transpose()?;
         let schema = LanceSchema::from_proto(&pb.fields, pb.schema_metadata)?;
-        let fragments: Arc<Vec<Fragment>> =
-            Arc::new(pb.fragments.into_iter().map(Fragment::from_proto).collect());
-        let encoded = EncodedCache::of(message, &fragments)?;
+        let fragments = Arc::new(split.decode_fragments(message)?);
+        let encoded = EncodedCache::of(message, &split, &fragments);
         Ok(Manifest {
             version: pb.version,
             schema,
@@ -343,16 +343,9 @@ impl ManifestHead {
     /// counted.
     pub fn decode(bytes: &[u8]) -> Result<ManifestHead> {
         let (message, _) = manifest_message(bytes)?;
-        let mut rest = Vec::new();
-        let mut fragment_count = 0;
-        wire::for_each_field(message, |tag, range| {
-            if tag == 2 {
-                fragment_count += 1;
-            } else {
-                rest.extend_from_slice(&message[range]);
-            }
-        })?;
-        let pb = proto::Manifest::decode(rest.as_slice())?;
+        let split = SplitMessage::of(message)?;
+        let fragment_count = split.fragments.len();
+        let pb = proto::Manifest::decode(split.rest.as_slice())?;
         Ok(ManifestHead {
             version: pb.version,
             schema: LanceSchema::from_proto(&pb.fields, pb.schema_metadata)?,

@@ -61,22 +61,57 @@ impl std::fmt::Debug for EncodedCache {
     }
 }
 
-impl EncodedCache {
-    /// The cache of the manifest `message` whose fragments decoded to `decoded`.
-    pub(crate) fn of(message: &[u8], decoded: &Arc<Vec<Fragment>>) -> Result<EncodedCache> {
-        let mut fields: Vec<Range<usize>> = Vec::with_capacity(decoded.len());
-        wire::for_each_field(message, |tag, range| {
-            if tag == FRAGMENTS_TAG {
-                fields.push(range);
+/// A manifest message taken apart: its fragments' fields, and the bytes of all the others.
+pub(crate) struct SplitMessage {
+    /// Every field but the fragments, in order: a `Manifest` message without fragments.
+    pub(crate) rest: Vec<u8>,
+    /// The fragments' fields.
+    pub(crate) fragments: Vec<wire::Field>,
+}
+
+impl SplitMessage {
+    pub(crate) fn of(message: &[u8]) -> Result<SplitMessage> {
+        let mut rest = Vec::new();
+        let mut fragments = Vec::new();
+        let mut wrong_type = None;
+        wire::for_each_field(message, |field| {
+            if field.tag != FRAGMENTS_TAG {
+                rest.extend_from_slice(&message[field.range]);
+            } else if field.wire_type == wire::LENGTH_DELIMITED {
+                fragments.push(field);
+            } else {
+                wrong_type = Some(field.wire_type);
             }
         })?;
-        if fields.len() != decoded.len() {
+        if let Some(wire_type) = wrong_type {
             return Err(Error::corrupt(format!(
-                "the manifest lists {} fragment fields but {} fragments decoded",
-                fields.len(),
-                decoded.len()
+                "manifest fragment field of wire type {wire_type} (a message is 2)"
             )));
         }
+        Ok(SplitMessage { rest, fragments })
+    }
+
+    /// Decodes the fragments one by one, straight into their final list: a million
+    /// fragments never exist twice, as protobuf messages and as fragments.
+    pub(crate) fn decode_fragments(&self, message: &[u8]) -> Result<Vec<Fragment>> {
+        let mut fragments = Vec::with_capacity(self.fragments.len());
+        for field in &self.fragments {
+            let value = &message[field.value_start..field.range.end];
+            let decoded = crate::proto::DataFragment::decode_length_delimited(value)?;
+            fragments.push(Fragment::from_proto(decoded));
+        }
+        Ok(fragments)
+    }
+}
+
+impl EncodedCache {
+    /// The cache of `message`, whose fragments (`split`) decoded to `decoded`.
+    pub(crate) fn of(
+        message: &[u8],
+        split: &SplitMessage,
+        decoded: &Arc<Vec<Fragment>>,
+    ) -> EncodedCache {
+        let fields: Vec<Range<usize>> = split.fragments.iter().map(|f| f.range.clone()).collect();
         let total = fields.iter().map(|r| r.len()).sum();
         let mut bytes = Vec::with_capacity(total);
         let mut starts = Vec::with_capacity(fields.len() + 1);
@@ -85,11 +120,11 @@ impl EncodedCache {
             bytes.extend_from_slice(&message[range]);
         }
         starts.push(bytes.len());
-        Ok(EncodedCache(Some(Arc::new(EncodedFragments {
+        EncodedCache(Some(Arc::new(EncodedFragments {
             decoded: Arc::clone(decoded),
             bytes,
             starts,
-        }))))
+        })))
     }
 
     /// About how many bytes the fragments take encoded (for reserving the output).

@@ -22,17 +22,29 @@ fn varint(bytes: &[u8], at: &mut usize) -> Result<u64> {
     Err(Error::corrupt("protobuf varint longer than 10 bytes"))
 }
 
-/// Calls `visit` with the tag and the byte range (key and value) of every top-level field
-/// of `message`, in order.
-pub(crate) fn for_each_field(
-    message: &[u8],
-    mut visit: impl FnMut(u32, std::ops::Range<usize>),
-) -> Result<()> {
+/// One top-level field of a protobuf message.
+#[derive(Clone, Debug)]
+pub(crate) struct Field {
+    pub(crate) tag: u32,
+    pub(crate) wire_type: u8,
+    /// The whole field: key and value.
+    pub(crate) range: std::ops::Range<usize>,
+    /// Where the value starts (after the key); a length-delimited value starts with its
+    /// length.
+    pub(crate) value_start: usize,
+}
+
+/// Length-delimited: strings, bytes, messages.
+pub(crate) const LENGTH_DELIMITED: u8 = 2;
+
+/// Calls `visit` with every top-level field of `message`, in order.
+pub(crate) fn for_each_field(message: &[u8], mut visit: impl FnMut(Field)) -> Result<()> {
     let mut at = 0;
     while at < message.len() {
         let start = at;
         let key = varint(message, &mut at)?;
         let tag = key >> 3;
+        let value_start = at;
         let end = match key & 7 {
             0 => {
                 varint(message, &mut at)?;
@@ -64,7 +76,12 @@ pub(crate) fn for_each_field(
                 "protobuf field with invalid tag {tag}"
             )));
         }
-        visit(tag as u32, start..end);
+        visit(Field {
+            tag: tag as u32,
+            wire_type: (key & 7) as u8,
+            range: start..end,
+            value_start,
+        });
         at = end;
     }
     Ok(())
@@ -74,9 +91,9 @@ pub(crate) fn for_each_field(
 /// `known`, in their original order.
 pub(crate) fn unknown_fields(message: &[u8], known: &[u32]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    for_each_field(message, |tag, range| {
-        if !known.contains(&tag) {
-            out.extend_from_slice(&message[range]);
+    for_each_field(message, |field| {
+        if !known.contains(&field.tag) {
+            out.extend_from_slice(&message[field.range]);
         }
     })?;
     Ok(out)
