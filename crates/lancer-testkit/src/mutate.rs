@@ -131,7 +131,7 @@ fn step(fragments: &mut Vec<Value>, i: usize, kind: usize, known: &Known, choice
         6 => {
             let rows = fragments[i]["physical_rows"].as_u64().unwrap_or(0);
             let new = choices.pick(&[
-                json!(rows + 1),
+                json!(rows.saturating_add(1)),
                 json!(rows.saturating_sub(1)),
                 json!(0),
                 Value::Null,
@@ -146,7 +146,7 @@ fn step(fragments: &mut Vec<Value>, i: usize, kind: usize, known: &Known, choice
                 file["file_size_bytes"] = if size == 0 {
                     Value::Null
                 } else {
-                    json!((old + size).max(0))
+                    json!(old.saturating_add(size).max(0))
                 };
             }
         }
@@ -205,7 +205,7 @@ fn change_numbers(values: &mut Vec<Value>, how: usize) {
         }
         2 => values
             .iter_mut()
-            .for_each(|v| *v = json!(v.as_i64().unwrap_or(0) + 1)),
+            .for_each(|v| *v = json!(v.as_i64().unwrap_or(0).saturating_add(1))),
         3 => values.iter_mut().for_each(|v| *v = json!(-1)),
         4 => {
             values.pop();
@@ -225,4 +225,37 @@ pub fn seeded_bytes(seed: u64, len: usize) -> Vec<u8> {
             (state >> 24) as u8
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Changes stack: one may leave a number at its limit and the next push it further
+    /// (the fuzzer found `physical_rows` at `u64::MAX` plus one). Nothing overflows.
+    #[test]
+    fn numbers_at_their_limits_do_not_overflow() {
+        let fragment = json!({
+            "id": 0,
+            "files": [{
+                "path": "a.lance",
+                "fields": [i64::MAX, 0],
+                "column_indices": [i64::MAX, 0],
+                "file_major_version": 2,
+                "file_minor_version": 0,
+                "file_size_bytes": i64::MAX,
+            }],
+            "physical_rows": u64::MAX,
+            "deletion_file": null,
+        });
+        let known = Known {
+            data_files: vec!["b.lance".to_string()],
+        };
+        // The fuzzer's input, then many seeds.
+        let found = b"     files    \xf5\x8c\xdb".to_vec();
+        for bytes in std::iter::once(found).chain((0..2_000).map(|seed| seeded_bytes(seed, 64))) {
+            let mut fragments = vec![fragment.clone(), fragment.clone()];
+            mutate(&mut fragments, &known, &mut Choices::new(&bytes), 16);
+        }
+    }
 }
