@@ -1,9 +1,9 @@
-//! A table of a million fragments, made the way a long-running ingestion ends up: one
-//! commit of synthetic fragments (their files are never read), then a worker's write, a
-//! one-fragment Append, and a scan of that fragment; pylance 14.0.2 opens the result and
-//! reads the same rows. Costs here must follow what a commit changes, not the table's
-//! size, or this test would not finish in `cargo xtask test` (see docs/benchmarks.md for
-//! the timings).
+//! Tables of very many fragments. A million, made the way a long-running ingestion ends
+//! up: one commit of synthetic fragments (their files are never read), then a worker's
+//! write, a one-fragment Append and a scan of that fragment, pylance 14.0.2 opening the
+//! result and reading the same rows; and 100,000 made by pylance, appended to by lancer.
+//! Costs here must follow what a commit changes, not the table's size, or these tests
+//! would not finish in `cargo xtask test` (see docs/benchmarks.md for the timings).
 
 mod common;
 
@@ -83,6 +83,58 @@ async fn a_million_fragments_open_append_and_scan() {
     let Some(python) = oracle::python("a_million_fragments_open_append_and_scan") else {
         return;
     };
+    let seen = run_json(
+        &python,
+        "scale_check.py",
+        &[&uri.as_str(), &new_id.to_string().as_str()],
+    );
+    assert_eq!(
+        seen,
+        json!({"version": 2, "fragments": count + 1, "rows": [[7, "seven"], [8, "eight"]]})
+    );
+}
+
+/// The other way: pylance makes a dataset of 100,000 fragments (fewer outside a full run),
+/// lancer's worker and coordinator append to it, and pylance reads the result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lancer_appends_to_a_hundred_thousand_fragments_pylance_made() {
+    let Some(python) =
+        oracle::python("lancer_appends_to_a_hundred_thousand_fragments_pylance_made")
+    else {
+        return;
+    };
+    let count: usize = if oracle::full_run() { 100_000 } else { 5_000 };
+    let dir = tempfile::tempdir().unwrap();
+    let uri = dir.path().join("theirs").to_str().unwrap().to_string();
+    let made = run_json(
+        &python,
+        "pylance_scale.py",
+        &[&uri.as_str(), &count.to_string().as_str()],
+    );
+    assert_eq!(made, json!({"version": 1}));
+
+    let fragments = worker(&uri, &[7, 8], &["seven", "eight"]).await;
+    let appended = Dataset::commit(
+        &uri,
+        Operation::append(fragments),
+        1,
+        &CommitParams::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(appended.version(), 2);
+    assert_eq!(appended.get_fragments().len(), count + 1);
+    let new_id = appended.manifest().fragments.last().unwrap().id;
+    let batch = appended
+        .scan()
+        .with_fragments(&[new_id])
+        .to_batch()
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(&batch),
+        vec![json!({"a": 7, "b": "seven"}), json!({"a": 8, "b": "eight"})]
+    );
     let seen = run_json(
         &python,
         "scale_check.py",
