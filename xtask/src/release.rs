@@ -143,6 +143,9 @@ pub(crate) fn run_release(args: &[String]) -> Result<(), String> {
     downstream_check(&root)?;
     // Packages every published crate in dependency order (each against the packages of the
     // ones before it) and runs the registry's checks, stopping before the upload.
+    if !options.fast {
+        clear_extracted_packages(&current)?;
+    }
     let mut publish = cargo();
     publish
         .current_dir(&root)
@@ -166,6 +169,36 @@ pub(crate) fn run_release(args: &[String]) -> Result<(), String> {
     eprintln!("  cargo publish --workspace");
     eprintln!("  python -m twine upload target/dist/*.whl");
     eprintln!("  git tag v{shown} && git push origin v{shown}");
+    Ok(())
+}
+
+/// Verify builds take each crate's dependencies from a local registry of the packages just
+/// made, which cargo extracts under `$CARGO_HOME/registry/src/-<hash>/`. A registry's
+/// versions never change, so cargo reuses a `<crate>-<version>` directory an earlier run
+/// extracted: the verify build would compile the previous run's sources. Those copies of
+/// the published crates are removed first (only in that unnamed local registry's folders).
+fn clear_extracted_packages(version: &str) -> Result<(), String> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")));
+    let Some(sources) = home.map(|home| home.join("registry/src")) else {
+        return Ok(());
+    };
+    let Ok(registries) = std::fs::read_dir(&sources) else {
+        return Ok(());
+    };
+    for registry in registries.filter_map(|entry| entry.ok()) {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        for name in PUBLISHED {
+            let stale = registry.path().join(format!("{name}-{version}"));
+            if stale.exists() {
+                std::fs::remove_dir_all(&stale)
+                    .map_err(|e| format!("cannot remove {}: {e}", stale.display()))?;
+            }
+        }
+    }
     Ok(())
 }
 
