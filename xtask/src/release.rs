@@ -143,15 +143,31 @@ pub(crate) fn run_release(args: &[String]) -> Result<(), String> {
     downstream_check(&root)?;
     // Packages every published crate in dependency order (each against the packages of the
     // ones before it) and runs the registry's checks, stopping before the upload.
-    if !options.fast {
-        clear_extracted_packages(&current)?;
-    }
     let mut publish = cargo();
     publish
         .current_dir(&root)
         .args(["publish", "--workspace", "--dry-run"]);
     if options.fast {
         publish.arg("--no-verify");
+    } else {
+        // Verify builds compile each package against the packages before it, taken from a
+        // local registry; cargo treats registry crates as immutable, so a package of the
+        // same version from an earlier run (its extracted sources, its compiled library)
+        // would be used as is. Both are removed first; the builds get a target directory
+        // of their own so that only the published crates are rebuilt there.
+        clear_extracted_packages(&current)?;
+        let verify_target = root.join("target/xtask-publish");
+        let mut clean = cargo();
+        clean
+            .current_dir(&root)
+            .arg("clean")
+            .arg("--target-dir")
+            .arg(&verify_target);
+        for name in PUBLISHED {
+            clean.args(["-p", name]);
+        }
+        run(&mut clean)?;
+        publish.arg("--target-dir").arg(&verify_target);
     }
     if options.allow_dirty {
         publish.arg("--allow-dirty");
@@ -175,8 +191,8 @@ pub(crate) fn run_release(args: &[String]) -> Result<(), String> {
 /// Verify builds take each crate's dependencies from a local registry of the packages just
 /// made, which cargo extracts under `$CARGO_HOME/registry/src/-<hash>/`. A registry's
 /// versions never change, so cargo reuses a `<crate>-<version>` directory an earlier run
-/// extracted: the verify build would compile the previous run's sources. Those copies of
-/// the published crates are removed first (only in that unnamed local registry's folders).
+/// extracted. Those copies of the published crates are removed (only in the folders of
+/// that unnamed local registry).
 fn clear_extracted_packages(version: &str) -> Result<(), String> {
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
