@@ -266,23 +266,34 @@ impl DatasetStore {
         if let Some(manifest) = self.manifests.lock().expect("cache lock").get(&version) {
             return Ok(manifest.clone());
         }
-        let naming = self.naming().await?.ok_or_else(|| {
-            CommitError::corrupt(format!("no version {version}: the dataset has no versions"))
-        })?;
-        let path = self.path(&naming.path(version));
-        let manifest = Arc::new(self.read_manifest(&path).await?);
-        if manifest.version != version {
-            return Err(CommitError::corrupt(format!(
-                "{path} says it is version {}, its name says {version}",
-                manifest.version
-            )));
-        }
+        let manifest = Arc::new(
+            self.read_version(version, Manifest::decode, |m| m.version)
+                .await?,
+        );
         self.cache_manifest(manifest.clone());
         Ok(manifest)
     }
 
-    async fn read_manifest(&self, path: &Path) -> Result<Manifest> {
-        self.read_decoded(path, Manifest::decode).await
+    /// Reads the manifest file of `version`, decodes it with `decode` and checks that it
+    /// says it is that version.
+    async fn read_version<T>(
+        &self,
+        version: u64,
+        decode: impl Fn(&[u8]) -> lancer_table::Result<T>,
+        version_of: impl Fn(&T) -> u64,
+    ) -> Result<T> {
+        let naming = self.naming().await?.ok_or_else(|| {
+            CommitError::corrupt(format!("no version {version}: the dataset has no versions"))
+        })?;
+        let path = self.path(&naming.path(version));
+        let decoded = self.read_decoded(&path, decode).await?;
+        if version_of(&decoded) != version {
+            return Err(CommitError::corrupt(format!(
+                "{path} says it is version {}, its name says {version}",
+                version_of(&decoded)
+            )));
+        }
+        Ok(decoded)
     }
 
     /// Reads the manifest file at `path` and decodes it with `decode`.
@@ -315,21 +326,9 @@ impl DatasetStore {
         }
     }
 
-    /// The latest manifest, if any. A version found latest that is gone when read (a newer
-    /// one landed and a cleanup removed it meanwhile) is looked for again.
+    /// The latest manifest, if any.
     pub async fn latest_manifest(&self) -> Result<Option<Arc<Manifest>>> {
-        let mut attempts = 0;
-        loop {
-            let Some(version) = self.latest_version().await? else {
-                return Ok(None);
-            };
-            match self.manifest(version).await {
-                Err(CommitError::Io(object_store::Error::NotFound { .. })) if attempts < 5 => {
-                    attempts += 1;
-                }
-                other => return other.map(Some),
-            }
-        }
+        self.latest_with(|version| self.manifest(version)).await
     }
 
     /// The latest version's manifest without its fragment list (see [`ManifestHead`]), if
@@ -337,36 +336,34 @@ impl DatasetStore {
     /// that does not grow with the fragments' count beyond reading the file. A cached
     /// manifest is used when there is one.
     pub async fn latest_head(&self) -> Result<Option<ManifestHead>> {
+        self.latest_with(|version| async move {
+            if let Some(manifest) = self.manifests.lock().expect("cache lock").get(&version) {
+                return Ok(ManifestHead::from(manifest.as_ref()));
+            }
+            self.read_version(version, ManifestHead::decode, |head| head.version)
+                .await
+        })
+        .await
+    }
+
+    /// `read` of the latest version, if any. A version found latest that is gone when read
+    /// (a newer one landed and a cleanup removed it meanwhile) is looked for again.
+    async fn latest_with<T, F>(&self, read: impl Fn(u64) -> F) -> Result<Option<T>>
+    where
+        F: std::future::Future<Output = Result<T>>,
+    {
         let mut attempts = 0;
         loop {
             let Some(version) = self.latest_version().await? else {
                 return Ok(None);
             };
-            match self.head(version).await {
+            match read(version).await {
                 Err(CommitError::Io(object_store::Error::NotFound { .. })) if attempts < 5 => {
                     attempts += 1;
                 }
                 other => return other.map(Some),
             }
         }
-    }
-
-    async fn head(&self, version: u64) -> Result<ManifestHead> {
-        if let Some(manifest) = self.manifests.lock().expect("cache lock").get(&version) {
-            return Ok(ManifestHead::from(manifest.as_ref()));
-        }
-        let naming = self.naming().await?.ok_or_else(|| {
-            CommitError::corrupt(format!("no version {version}: the dataset has no versions"))
-        })?;
-        let path = self.path(&naming.path(version));
-        let head = self.read_decoded(&path, ManifestHead::decode).await?;
-        if head.version != version {
-            return Err(CommitError::corrupt(format!(
-                "{path} says it is version {}, its name says {version}",
-                head.version
-            )));
-        }
-        Ok(head)
     }
 
     /// The transaction that created `version`: the manifest's inline copy, else its

@@ -22,6 +22,45 @@ fn fragment_count() -> usize {
     }
 }
 
+/// A worker and a coordinator appending two rows to version 1 of the large dataset, as in
+/// the seed's Append.
+async fn append_two_rows(uri: &str) -> Dataset {
+    let fragments = worker(uri, &[7, 8], &["seven", "eight"]).await;
+    let appended = Dataset::commit(
+        uri,
+        Operation::append(fragments),
+        1,
+        &CommitParams::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(appended.version(), 2);
+    appended
+}
+
+/// The appended fragment holds the two rows, read alone.
+async fn assert_appended_rows(dataset: &Dataset, id: u64) {
+    let batch = dataset
+        .scan()
+        .with_fragments(&[id])
+        .to_batch()
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(&batch),
+        vec![json!({"a": 7, "b": "seven"}), json!({"a": 8, "b": "eight"})]
+    );
+}
+
+/// pylance opens version 2, lists `count` fragments and reads the appended one.
+fn assert_pylance_sees(python: &std::path::Path, uri: &str, id: u64, count: usize) {
+    let seen = run_json(python, "scale_check.py", &[&uri, &id.to_string().as_str()]);
+    assert_eq!(
+        seen,
+        json!({"version": 2, "fragments": count, "rows": [[7, "seven"], [8, "eight"]]})
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_million_fragments_open_append_and_scan() {
     let dir = tempfile::tempdir().unwrap();
@@ -46,33 +85,13 @@ async fn a_million_fragments_open_append_and_scan() {
     assert_eq!(created.get_fragments().len(), count);
     drop(created);
 
-    // A worker and a coordinator in the large dataset, as in the seed's Append.
-    let fragments = worker(&uri, &[7, 8], &["seven", "eight"]).await;
-    let appended = Dataset::commit(
-        &uri,
-        Operation::append(fragments),
-        1,
-        &CommitParams::default(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(appended.version(), 2);
-    drop(appended);
+    drop(append_two_rows(&uri).await);
 
     let opened = Dataset::open(&uri).await.unwrap();
     assert_eq!(opened.get_fragments().len(), count + 1);
     let new_id = opened.manifest().fragments.last().unwrap().id;
     assert_eq!(new_id, count as u64);
-    let batch = opened
-        .scan()
-        .with_fragments(&[new_id])
-        .to_batch()
-        .await
-        .unwrap();
-    assert_eq!(
-        rows(&batch),
-        vec![json!({"a": 7, "b": "seven"}), json!({"a": 8, "b": "eight"})]
-    );
+    assert_appended_rows(&opened, new_id).await;
     // The transaction of the large Overwrite lives in its .txn file only.
     let first = Dataset::open_with(&uri, &lancer::OpenParams::default().with_version(1))
         .await
@@ -83,15 +102,7 @@ async fn a_million_fragments_open_append_and_scan() {
     let Some(python) = oracle::python("a_million_fragments_open_append_and_scan") else {
         return;
     };
-    let seen = run_json(
-        &python,
-        "scale_check.py",
-        &[&uri.as_str(), &new_id.to_string().as_str()],
-    );
-    assert_eq!(
-        seen,
-        json!({"version": 2, "fragments": count + 1, "rows": [[7, "seven"], [8, "eight"]]})
-    );
+    assert_pylance_sees(&python, &uri, new_id, count + 1);
 }
 
 /// The other way: pylance makes a dataset of 100,000 fragments (fewer outside a full run),
@@ -113,35 +124,9 @@ async fn lancer_appends_to_a_hundred_thousand_fragments_pylance_made() {
     );
     assert_eq!(made, json!({"version": 1}));
 
-    let fragments = worker(&uri, &[7, 8], &["seven", "eight"]).await;
-    let appended = Dataset::commit(
-        &uri,
-        Operation::append(fragments),
-        1,
-        &CommitParams::default(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(appended.version(), 2);
+    let appended = append_two_rows(&uri).await;
     assert_eq!(appended.get_fragments().len(), count + 1);
     let new_id = appended.manifest().fragments.last().unwrap().id;
-    let batch = appended
-        .scan()
-        .with_fragments(&[new_id])
-        .to_batch()
-        .await
-        .unwrap();
-    assert_eq!(
-        rows(&batch),
-        vec![json!({"a": 7, "b": "seven"}), json!({"a": 8, "b": "eight"})]
-    );
-    let seen = run_json(
-        &python,
-        "scale_check.py",
-        &[&uri.as_str(), &new_id.to_string().as_str()],
-    );
-    assert_eq!(
-        seen,
-        json!({"version": 2, "fragments": count + 1, "rows": [[7, "seven"], [8, "eight"]]})
-    );
+    assert_appended_rows(&appended, new_id).await;
+    assert_pylance_sees(&python, &uri, new_id, count + 1);
 }
