@@ -39,7 +39,8 @@ pub(crate) fn try_dictionary(
         return None;
     }
     let cap = (n / 2).min(MAX_ITEMS);
-    let mut index: HashMap<&[u8], u32> = HashMap::new();
+    let mut index: HashMap<&[u8], u32, ahash::RandomState> =
+        HashMap::with_capacity_and_hasher(cap.min(4096), ahash::RandomState::new());
     let mut items: Vec<(usize, usize)> = Vec::new();
     let mut indices: Vec<u32> = Vec::with_capacity(n);
     for i in 0..n {
