@@ -91,17 +91,68 @@ impl SplitMessage {
         Ok(SplitMessage { rest, fragments })
     }
 
-    /// Decodes the fragments one by one, straight into their final list: a million
-    /// fragments never exist twice, as protobuf messages and as fragments.
+    /// Decodes the fragments straight into their final list (a million fragments never
+    /// exist twice, as protobuf messages and as fragments). A large list is decoded in
+    /// parallel slices on threads of this call's own, which join before it returns.
     pub(crate) fn decode_fragments(&self, message: &[u8]) -> Result<Vec<Fragment>> {
-        let mut fragments = Vec::with_capacity(self.fragments.len());
-        for field in &self.fragments {
-            let value = &message[field.value_start..field.range.end];
-            let decoded = crate::proto::DataFragment::decode_length_delimited(value)?;
-            fragments.push(Fragment::from_proto(decoded));
+        let fields = self.fragments.as_slice();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(fields.len() / PARALLEL_MIN_FRAGMENTS)
+            .max(1);
+        let slice = fields.len().div_ceil(threads);
+        if threads == 1 {
+            return decode_into(message, fields, Vec::with_capacity(fields.len()));
         }
-        Ok(fragments)
+        let (first, rest) = fields.split_at(slice);
+        std::thread::scope(|scope| {
+            let others: Vec<_> = rest
+                .chunks(slice)
+                .map(|part| {
+                    let decode = move || decode_into(message, part, Vec::with_capacity(part.len()));
+                    // No thread to be had: that slice is decoded on this one, after the first.
+                    std::thread::Builder::new()
+                        .name("lancer-manifest".into())
+                        .spawn_scoped(scope, decode)
+                        .map_err(|_| part)
+                })
+                .collect();
+            // The first slice decodes into the final list, the others are moved after it.
+            let mut fragments = decode_into(message, first, Vec::with_capacity(fields.len()));
+            for other in others {
+                let decoded = match other {
+                    Ok(thread) => thread.join().unwrap_or_else(|_| {
+                        Err(Error::corrupt("decoding manifest fragments panicked"))
+                    }),
+                    Err(part) => decode_into(message, part, Vec::with_capacity(part.len())),
+                };
+                match (&mut fragments, decoded) {
+                    (Ok(all), Ok(decoded)) => all.extend(decoded),
+                    (Ok(_), Err(e)) => fragments = Err(e),
+                    (Err(_), _) => {}
+                }
+            }
+            fragments
+        })
     }
+}
+
+/// Fewer fragments than this per thread are decoded on one: starting a thread costs about
+/// what decoding a few hundred fragments does.
+const PARALLEL_MIN_FRAGMENTS: usize = 8192;
+
+/// Decodes the fragment fields `fields` of `message`, appending to `out`.
+fn decode_into(
+    message: &[u8],
+    fields: &[wire::Field],
+    mut out: Vec<Fragment>,
+) -> Result<Vec<Fragment>> {
+    for field in fields {
+        let value = &message[field.value_start..field.range.end];
+        let decoded = crate::proto::DataFragment::decode_length_delimited(value)?;
+        out.push(Fragment::from_proto(decoded));
+    }
+    Ok(out)
 }
 
 impl EncodedCache {
@@ -169,4 +220,57 @@ fn encode_one(fragment: &Fragment, out: &mut Vec<u8>) {
     let message = fragment.to_proto();
     out.reserve(message.encoded_len() + 8);
     prost::encoding::message::encode(FRAGMENTS_TAG, &message, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use lancer_file::FileVersion;
+
+    use crate::fragment::{DataFile, Fragment};
+    use crate::manifest::Manifest;
+
+    fn manifest(n: u64) -> Manifest {
+        let mut manifest = Manifest::empty(1);
+        manifest.fragments = Arc::new(
+            (0..n)
+                .map(|id| Fragment {
+                    id,
+                    ..Fragment::new(
+                        DataFile::new(
+                            format!("{id}.lance"),
+                            vec![0],
+                            vec![0],
+                            FileVersion::V2_0,
+                            9,
+                        ),
+                        1 + id % 7,
+                    )
+                })
+                .collect(),
+        );
+        manifest
+    }
+
+    #[test]
+    fn large_lists_decode_in_parallel_slices_in_order() {
+        let n = 3 * super::PARALLEL_MIN_FRAGMENTS as u64 + 5;
+        let original = manifest(n);
+        let decoded = Manifest::decode(&original.encode()).unwrap();
+        assert_eq!(decoded.fragments, original.fragments);
+    }
+
+    #[test]
+    fn a_bad_fragment_in_a_later_slice_is_an_error() {
+        let n = 3 * super::PARALLEL_MIN_FRAGMENTS as u64;
+        let mut bytes = manifest(n).encode();
+        // The last fragment's path ends in `.lance`: break its UTF-8.
+        let at = bytes
+            .windows(6)
+            .rposition(|w| w == b".lance")
+            .expect("a path");
+        bytes[at + 1] = 0xff;
+        assert!(Manifest::decode(&bytes).is_err());
+    }
 }
