@@ -130,53 +130,75 @@ fn bench_structural(c: &mut Criterion) {
             131_072
         };
         let array: ArrayRef = random_array(&mut Rng::new(11), &field, rows, &shape);
-        let bytes = array.get_buffer_memory_size() as u64;
-        let mut group = c.benchmark_group(name);
-        group.throughput(Throughput::Bytes(bytes));
-        let leaves = leaf_types(field.data_type());
-        let encode = || -> Vec<_> {
-            (0..leaves.len())
-                .map(|leaf| {
-                    encode_structural_pages(
-                        &field,
-                        leaf,
-                        std::slice::from_ref(&array),
-                        StructuralVersion::V2_2,
-                    )
-                    .unwrap()
-                })
-                .collect()
-        };
-        group.bench_function("encode", |b| b.iter(encode));
-        let pages: Vec<Vec<EncodedLeafPage>> = encode()
-            .into_iter()
-            .map(|pages| {
-                pages
-                    .into_iter()
-                    .map(|p| {
-                        let buffers = p.buffers.iter().map(|b| b.to_contiguous()).collect();
-                        (p.layout.encode_to_vec(), buffers, p.num_rows)
-                    })
-                    .collect()
-            })
-            .collect();
-        group.bench_function("decode", |b| {
-            b.iter(|| {
-                for (leaf_pages, leaf_type) in pages.iter().zip(&leaves) {
-                    for (layout, buffers, rows) in leaf_pages {
-                        let page = StructuralPage {
-                            layout,
-                            buffers,
-                            num_rows: *rows,
-                        };
-                        decode_structural_page(page, leaf_type).unwrap();
-                    }
-                }
-            })
-        });
-        group.finish();
+        bench_structural_pages(c, name, &field, &array);
     }
 }
 
-criterion_group!(benches, bench, bench_structural);
+/// The columns of the reference table `cargo xtask bench` writes (ids, uniform floats,
+/// random text, a low-cardinality category, nullable scores, vectors): the shapes the
+/// side-by-side figures are made of, one family each.
+fn bench_reference_columns(c: &mut Criterion) {
+    let batch = lancer_benches::reference::batch(0, 131_072);
+    let vectors = lancer_benches::reference::batch(0, 8_192);
+    for field in batch.schema().fields() {
+        let array = match field.name().as_str() {
+            "vector" => vectors.column_by_name("vector").expect("vector").clone(),
+            name => batch.column_by_name(name).expect("column").clone(),
+        };
+        let name: &'static str =
+            Box::leak(format!("v2_2/reference_{}", field.name()).into_boxed_str());
+        bench_structural_pages(c, name, field, &array);
+    }
+}
+
+/// Encode and decode of `array` as 2.2 pages of `field`, MB/s of its Arrow buffers.
+fn bench_structural_pages(c: &mut Criterion, name: &str, field: &Field, array: &ArrayRef) {
+    let bytes = array.get_buffer_memory_size() as u64;
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::Bytes(bytes));
+    let leaves = leaf_types(field.data_type());
+    let encode = || -> Vec<_> {
+        (0..leaves.len())
+            .map(|leaf| {
+                encode_structural_pages(
+                    field,
+                    leaf,
+                    std::slice::from_ref(array),
+                    StructuralVersion::V2_2,
+                )
+                .unwrap()
+            })
+            .collect()
+    };
+    group.bench_function("encode", |b| b.iter(encode));
+    let pages: Vec<Vec<EncodedLeafPage>> = encode()
+        .into_iter()
+        .map(|pages| {
+            pages
+                .into_iter()
+                .map(|p| {
+                    let buffers = p.buffers.iter().map(|b| b.to_contiguous()).collect();
+                    (p.layout.encode_to_vec(), buffers, p.num_rows)
+                })
+                .collect()
+        })
+        .collect();
+    group.bench_function("decode", |b| {
+        b.iter(|| {
+            for (leaf_pages, leaf_type) in pages.iter().zip(&leaves) {
+                for (layout, buffers, rows) in leaf_pages {
+                    let page = StructuralPage {
+                        layout,
+                        buffers,
+                        num_rows: *rows,
+                    };
+                    decode_structural_page(page, leaf_type).unwrap();
+                }
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_structural, bench_reference_columns);
 criterion_main!(benches);

@@ -96,10 +96,11 @@ impl SplitMessage {
     /// parallel slices on threads of this call's own, which join before it returns.
     pub(crate) fn decode_fragments(&self, message: &[u8]) -> Result<Vec<Fragment>> {
         let fields = self.fragments.as_slice();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(fields.len() / PARALLEL_MIN_FRAGMENTS)
-            .max(1);
+        // (Asking for the parallelism reads cgroup files: only worth it for large lists.)
+        let threads = match fields.len() / PARALLEL_MIN_FRAGMENTS {
+            0 | 1 => 1,
+            most => std::thread::available_parallelism().map_or(1, |n| n.get().min(most)),
+        };
         let slice = fields.len().div_ceil(threads);
         if threads == 1 {
             return decode_into(message, fields, Vec::with_capacity(fields.len()));

@@ -62,41 +62,100 @@ pub(crate) fn unpack_block(block: &[u8], bits: u32, width: u32, take: usize, out
     debug_assert_eq!(block.len(), block_bytes(width));
     debug_assert!(take <= BLOCK);
     let value_bytes = (bits / 8) as usize;
-    let mut values = [0u64; BLOCK];
-    if width > 0 {
+    if width == 0 {
+        out.resize(out.len() + take * value_bytes, 0);
+        return;
+    }
+    // Two blocks of words per thread, reused: zeroing 16 KiB for every 1024 values cost
+    // about a third of unpacking them.
+    SCRATCH.with_borrow_mut(|(words, values)| {
         // The packed words, widened once so the loops below are plain arithmetic.
-        let mut words = [0u64; BLOCK];
-        let count = block.len() / value_bytes;
-        for (word, bytes) in words[..count]
-            .iter_mut()
-            .zip(block.chunks_exact(value_bytes))
-        {
-            let mut wide = [0u8; 8];
-            wide[..value_bytes].copy_from_slice(bytes);
-            *word = u64::from_le_bytes(wide);
+        widen(block, value_bytes, words);
+        let width = width as usize;
+        // One loop per value width, so each row's lanes are a fixed-size array the
+        // compiler unrolls and vectorises.
+        match bits {
+            8 => unpack_rows::<128>(words, values, width),
+            16 => unpack_rows::<64>(words, values, width),
+            32 => unpack_rows::<32>(words, values, width),
+            _ => unpack_rows::<16>(words, values, width),
         }
-        let (bits, width) = (bits as usize, width as usize);
-        let lanes = BLOCK / bits;
-        let mask = low_mask(width);
-        for row in 0..bits {
-            let bit = row * width;
-            let (index, shift) = (bit / bits, bit % bits);
-            let target = ORDER[row / 8] * 16 + (row % 8) * 128;
-            let low = &words[lanes * index..lanes * (index + 1)];
-            let destination = &mut values[target..target + lanes];
-            if shift + width > bits {
-                let high = &words[lanes * (index + 1)..lanes * (index + 2)];
-                for ((value, lo), hi) in destination.iter_mut().zip(low).zip(high) {
-                    *value = ((lo >> shift) | (hi << (bits - shift))) & mask;
-                }
-            } else {
-                for (value, lo) in destination.iter_mut().zip(low) {
-                    *value = (lo >> shift) & mask;
-                }
+        append_narrow(&values[..take], value_bytes, out);
+    });
+}
+
+/// Reads `block` as little-endian words of `bytes` bytes into `words`.
+fn widen(block: &[u8], bytes: usize, words: &mut [u64; BLOCK]) {
+    match bytes {
+        1 => fill::<1>(block, words, |b| b[0] as u64),
+        2 => fill::<2>(block, words, |b| u16::from_le_bytes(b) as u64),
+        4 => fill::<4>(block, words, |b| u32::from_le_bytes(b) as u64),
+        _ => fill::<8>(block, words, u64::from_le_bytes),
+    }
+}
+
+/// The little-endian unsigned integers of `width` bytes (1, 2, 4 or 8) that make up
+/// `bytes`, widened (a trailing partial one is ignored).
+pub(crate) fn read_words(bytes: &[u8], width: usize) -> Vec<u64> {
+    let mut words = vec![0; bytes.len() / width.max(1)];
+    match width {
+        1 => fill::<1>(bytes, &mut words, |b| b[0] as u64),
+        2 => fill::<2>(bytes, &mut words, |b| u16::from_le_bytes(b) as u64),
+        4 => fill::<4>(bytes, &mut words, |b| u32::from_le_bytes(b) as u64),
+        8 => fill::<8>(bytes, &mut words, u64::from_le_bytes),
+        _ => {
+            for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(width)) {
+                let mut wide = [0u8; 8];
+                wide[..width.min(8)].copy_from_slice(&chunk[..width.min(8)]);
+                *word = u64::from_le_bytes(wide);
             }
         }
     }
-    append_narrow(&values[..take], value_bytes, out);
+    words
+}
+
+/// One loop per word size: a copy of a runtime length would be a call per word.
+fn fill<const N: usize>(bytes: &[u8], words: &mut [u64], read: impl Fn([u8; N]) -> u64) {
+    for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(N)) {
+        *word = read(chunk.try_into().expect("N bytes"));
+    }
+}
+
+/// Unpacks the rows of a block of `BLOCK / LANES`-bit values packed to `width` bits: row
+/// `r` of the packed words holds bits `r * width..` of every lane.
+fn unpack_rows<const LANES: usize>(words: &[u64; BLOCK], values: &mut [u64; BLOCK], width: usize) {
+    let bits = BLOCK / LANES;
+    let mask = low_mask(width);
+    let lanes = |at: usize| -> &[u64; LANES] {
+        words[at * LANES..(at + 1) * LANES]
+            .try_into()
+            .expect("LANES words")
+    };
+    for row in 0..bits {
+        let bit = row * width;
+        let (index, shift) = (bit / bits, bit % bits);
+        let target = ORDER[row / 8] * 16 + (row % 8) * 128;
+        let destination: &mut [u64; LANES] = (&mut values[target..target + LANES])
+            .try_into()
+            .expect("LANES values");
+        let low = lanes(index);
+        if shift + width > bits {
+            let high = lanes(index + 1);
+            for lane in 0..LANES {
+                destination[lane] = ((low[lane] >> shift) | (high[lane] << (bits - shift))) & mask;
+            }
+        } else {
+            for lane in 0..LANES {
+                destination[lane] = (low[lane] >> shift) & mask;
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// Scratch of [`unpack_block`]: the packed words widened, and the unpacked values.
+    static SCRATCH: std::cell::RefCell<([u64; BLOCK], [u64; BLOCK])> =
+        const { std::cell::RefCell::new(([0; BLOCK], [0; BLOCK])) };
 }
 
 /// Appends each of `words` as a `bytes`-byte (1, 2, 4 or 8) little-endian integer.

@@ -8,7 +8,7 @@
 
 use arrow_buffer::BooleanBufferBuilder;
 
-use super::bits::{BLOCK, block_bytes, check_widths, read_uint, slice, unpack_block};
+use super::bits::{BLOCK, block_bytes, check_widths, read_uint, read_words, slice, unpack_block};
 use super::fsst::{FsstTable, fsst_decompress};
 use super::values::{Values, check_offsets};
 use crate::error::{Error, Result, corrupt};
@@ -253,14 +253,7 @@ pub(crate) fn to_indices(values: Values) -> Result<Vec<u64>> {
         Values::Fixed {
             width: width @ (1 | 2 | 4 | 8),
             data,
-        } => Ok(data
-            .chunks_exact(width)
-            .map(|bytes| {
-                let mut word = [0u8; 8];
-                word[..width].copy_from_slice(bytes);
-                u64::from_le_bytes(word)
-            })
-            .collect()),
+        } => Ok(read_words(&data, width)),
         _ => Err(corrupt("dictionary indices that are not integers")),
     }
 }
@@ -384,14 +377,7 @@ fn read_offsets(buffer: &[u8], at: usize, width: usize, count: usize) -> Result<
             .ok_or_else(|| corrupt("offset count overflows"))?,
         "string offsets",
     )?;
-    Ok(bytes
-        .chunks_exact(width)
-        .map(|b| {
-            let mut word = [0u8; 8];
-            word[..width].copy_from_slice(b);
-            u64::from_le_bytes(word)
-        })
-        .collect())
+    Ok(read_words(bytes, width))
 }
 
 /// Chunk form: offsets relative to the buffer's start, then the bytes.

@@ -94,6 +94,13 @@ impl RowRange {
         }))
     }
 
+    /// Whether the rows come from a mini-block page without a dictionary: reading such a
+    /// page's rows a slice at a time costs no more than reading them all at once (with a
+    /// dictionary, every slice would decode the dictionary again).
+    pub fn is_plain_mini_block(&self) -> bool {
+        matches!(&self.layout, Layout::MiniBlock(mini) if mini.dictionary.is_none())
+    }
+
     fn size(&self, buffer: usize) -> Result<u64> {
         self.sizes
             .get(buffer)

@@ -1,12 +1,15 @@
 //! Reading 2.1/2.2 files: a field has one column per leaf, each read as its single-leaf
 //! type and joined (`lancer_encoding::join_leaves`); pages are decoded whole on a blocking
-//! thread, or, when large and only partly inside the read, just for the rows asked.
+//! thread, or, when large and only partly inside the read, just for the rows asked; large
+//! mini-block pages a scan goes through are read and decoded a segment at a time, the next
+//! segment's bytes loading while one decodes.
 
 use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::ArrayRef;
 use arrow_schema::{DataType, Field};
+use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt, try_join_all};
 
 use super::cursor::{ColumnCursor, PageIo, concat};
@@ -23,6 +26,13 @@ const RANGED_READ_MIN_BYTES: u64 = 256 * 1024;
 /// batch-sized reads reuse the allocator's memory (and hold less of it).
 const STREAMED_PAGE_MIN_BYTES: u64 = 16 * 1024 * 1024;
 
+/// A mini-block page at least this large, inside the read's window, is read whole but
+/// decoded about this many of its bytes at a time, as the reads reach them: the decoded
+/// rows then come in pieces the allocator reuses once the caller drops them, not in one
+/// fresh allocation the size of the page (whose memory the kernel zeroes page by page),
+/// and the first rows arrive before the whole page is decoded.
+const SEGMENT_BYTES: u64 = 2 * 1024 * 1024;
+
 /// Pages smaller than this are decoded on the reading task rather than a blocking thread.
 const INLINE_DECODE_MAX_BYTES: u64 = 256 * 1024;
 
@@ -37,6 +47,27 @@ struct LeafCursor {
     /// Values before this are never read (pages only partly inside `start..limit` are read
     /// by range).
     start: u64,
+    /// The chunk index of the page read a segment at a time.
+    segment_index: Option<(usize, Vec<Bytes>)>,
+    /// The next segment's bytes, being fetched.
+    segment_prefetch: Option<SegmentFetch>,
+}
+
+/// A segment of a page whose bytes are being fetched ahead of its read.
+struct SegmentFetch {
+    page: usize,
+    rows: Range<u64>,
+    read: lancer_encoding::RowRange,
+    ranges: lancer_encoding::BufferRanges,
+    fetch: tokio::task::JoinHandle<Result<Vec<Bytes>>>,
+}
+
+impl Drop for LeafCursor {
+    fn drop(&mut self) {
+        if let Some(next) = self.segment_prefetch.take() {
+            next.fetch.abort();
+        }
+    }
 }
 
 /// Reads one field of a 2.1/2.2 file.
@@ -87,6 +118,8 @@ impl FieldCursor {
                     data_type,
                     decoded: None,
                     start: 0,
+                    segment_index: None,
+                    segment_prefetch: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -140,7 +173,10 @@ impl FieldCursor {
 impl LeafCursor {
     /// Whether page `page` is worth prefetching: not read by range, nor batch by batch.
     fn prefetches(&self, page: usize) -> bool {
-        page < self.column.info.pages.len() && !self.read_by_range(page) && !self.streamed(page)
+        page < self.column.info.pages.len()
+            && !self.read_by_range(page)
+            && !self.streamed(page)
+            && !self.segmented(page)
     }
 
     /// Whether 2.1/2.2 page `page` is read by range: it is large and the window covers it
@@ -191,9 +227,16 @@ impl LeafCursor {
                     continue;
                 }
             }
+            let wanted = local.start as u64..local.end as u64;
             let (first, array) = match &self.decoded {
-                Some((decoded, first, array)) if *decoded == page => (*first, array.clone()),
-                _ => self.decode_structural(io, page, data_type).await?,
+                Some((decoded, first, array))
+                    if *decoded == page
+                        && *first <= wanted.start
+                        && wanted.end <= first + array.len() as u64 =>
+                {
+                    (*first, array.clone())
+                }
+                _ => self.decode_structural(io, page, wanted, data_type).await?,
             };
             let start = (local.start as u64)
                 .checked_sub(first)
@@ -246,22 +289,178 @@ impl LeafCursor {
             .fetch_ranges(info, read.index_ranges().map_err(column)?)
             .await?;
         let data = io
-            .fetch_ranges(info, read.data_ranges(&index).map_err(column)?)
+            .fetch_ranges(info, read.data_ranges(&index).map_err(&column)?)
             .await?;
         let array = read.decode(&data, data_type).map_err(column)?;
         Ok(Some(array))
     }
 
-    /// Decodes 2.1/2.2 page `page` (whole, or the rows the window covers) and keeps it for
-    /// the next reads; returns the first page row decoded and the rows.
+    /// Whether page `page` is read a segment at a time: a large 2.1/2.2 page (mini-block
+    /// pages without a dictionary qualify; [`Self::read_segment`] decides).
+    fn segmented(&self, page: usize) -> bool {
+        let info = &self.column.info.pages[page];
+        let bytes = info
+            .buffers
+            .iter()
+            .map(|b| b.end - b.start)
+            .fold(0u64, u64::saturating_add);
+        bytes >= 2 * SEGMENT_BYTES && matches!(info.encoding, PageEncoding::Structural(_))
+    }
+
+    /// The rows of large mini-block page `page` from `wanted.start` on, about
+    /// [`SEGMENT_BYTES`] of the page's bytes (and at least `wanted`), read and decoded
+    /// alone; None when the page is read whole. The page's chunk index is read once, and
+    /// the next segment's bytes are fetched while this one decodes.
+    async fn read_segment(
+        &mut self,
+        io: &PageIo,
+        page: usize,
+        wanted: Range<u64>,
+        data_type: &DataType,
+    ) -> Result<Option<(u64, ArrayRef)>> {
+        let info = self.column.info.clone();
+        let info = &info.pages[page];
+        let PageEncoding::Structural(layout) = &info.encoding else {
+            return Ok(None);
+        };
+        let sizes: Vec<u64> = info.buffers.iter().map(|b| b.end - b.start).collect();
+        let bytes = sizes.iter().fold(0u64, |a, b| a.saturating_add(*b)).max(1);
+        // Whole reads per segment: a read crossing a segment's end would decode a new
+        // segment from its start, fetching bytes again and wasting the prefetch.
+        let step = (wanted.end - wanted.start).max(1);
+        let per_segment = ((info.num_values as u128 * SEGMENT_BYTES as u128 / bytes as u128)
+            as u64)
+            .div_ceil(step)
+            .saturating_mul(step)
+            .max(1);
+        let path = self.column.path.clone();
+        let column = |source| Error::Column {
+            column: path.clone(),
+            source,
+        };
+        let plan = |rows: Range<u64>| {
+            lancer_encoding::RowRange::new(layout, &sizes, info.num_values, rows).map_err(&column)
+        };
+        let prefetched = match self.segment_prefetch.take() {
+            Some(next)
+                if next.page == page
+                    && next.rows.start == wanted.start
+                    && wanted.end <= next.rows.end =>
+            {
+                Some(next)
+            }
+            Some(next) => {
+                next.fetch.abort();
+                None
+            }
+            None => None,
+        };
+        let (read, end, data) = match prefetched {
+            Some(next) => {
+                let data = match next.fetch.await {
+                    Ok(data) => data?,
+                    Err(_) => io.fetch_ranges(info, next.ranges).await?,
+                };
+                (next.read, next.rows.end, data)
+            }
+            None => {
+                let end = wanted
+                    .end
+                    .max(wanted.start.saturating_add(per_segment))
+                    .min(info.num_values);
+                let Some(mut read) = plan(wanted.start..end)? else {
+                    return Ok(None);
+                };
+                if !read.is_plain_mini_block() {
+                    return Ok(None);
+                }
+                let index = self.segment_index(io, page, &read).await?;
+                let data = io
+                    .fetch_ranges(info, read.data_ranges(&index).map_err(&column)?)
+                    .await?;
+                (read, end, data)
+            }
+        };
+        // Sequential reads want the next segment next: its bytes load while this decodes.
+        if end < info.num_values
+            && end < self.column.limit
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+            && let Some(mut next) = plan(end..end.saturating_add(per_segment).min(info.num_values))?
+        {
+            let index = self.segment_index(io, page, &next).await?;
+            let ranges = next.data_ranges(&index).map_err(&column)?;
+            let (fetch_io, fetch_info, fetch_ranges) =
+                (io.clone(), self.column.info.clone(), ranges.clone());
+            let fetch = runtime.spawn(async move {
+                fetch_io
+                    .fetch_ranges(&fetch_info.pages[page], fetch_ranges)
+                    .await
+            });
+            self.segment_prefetch = Some(SegmentFetch {
+                page,
+                rows: end..end.saturating_add(per_segment).min(info.num_values),
+                read: next,
+                ranges,
+                fetch,
+            });
+        }
+        let data_type = data_type.clone();
+        let decode = move || read.decode(&data, &data_type);
+        // As for whole pages: the columns of a file decode their segments in parallel.
+        let decoded = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime
+                .spawn_blocking(decode)
+                .await
+                .map_err(|e| corrupt(format!("page decoding stopped: {e}")))?,
+            Err(_) => decode(),
+        };
+        let array = decoded.map_err(|e| self.column.column_error(e))?;
+        if end == info.num_values {
+            self.segment_index = None;
+        }
+        Ok(Some((wanted.start, array)))
+    }
+
+    /// The chunk index of page `page` for `read`, fetched once per page.
+    async fn segment_index(
+        &mut self,
+        io: &PageIo,
+        page: usize,
+        read: &lancer_encoding::RowRange,
+    ) -> Result<Vec<Bytes>> {
+        if let Some((indexed, index)) = &self.segment_index
+            && *indexed == page
+        {
+            return Ok(index.clone());
+        }
+        let ranges = read
+            .index_ranges()
+            .map_err(|e| self.column.column_error(e))?;
+        let index = io
+            .fetch_ranges(&self.column.info.pages[page], ranges)
+            .await?;
+        self.segment_index = Some((page, index.clone()));
+        Ok(index)
+    }
+
+    /// Decodes 2.1/2.2 page `page` (whole, the rows the window covers, or a segment from
+    /// `wanted` on) and keeps it for the next reads; returns the first page row decoded and
+    /// the rows.
     async fn decode_structural(
         &mut self,
         io: &PageIo,
         page: usize,
+        wanted: Range<u64>,
         data_type: &DataType,
     ) -> Result<(u64, ArrayRef)> {
         if self.read_by_range(page)
             && let Some((first, array)) = self.read_rows(io, page, data_type).await?
+        {
+            self.decoded = Some((page, first, array.clone()));
+            return Ok((first, array));
+        }
+        if self.segmented(page)
+            && let Some((first, array)) = self.read_segment(io, page, wanted, data_type).await?
         {
             self.decoded = Some((page, first, array.clone()));
             return Ok((first, array));
