@@ -465,18 +465,43 @@ pub(crate) fn inline_bitpack(values: &Words<'_>, range: Range<usize>, out: &mut 
 
 /// Runs of equal values in `range`, a run being at most 255 long.
 pub(crate) fn run_count(values: &Words<'_>, range: Range<usize>) -> usize {
-    let mut runs = 0;
-    let mut i = range.start;
-    while i < range.end {
-        let first = values.bytes(i);
-        let mut j = i + 1;
-        while j < range.end && j - i < 255 && values.bytes(j) == first {
-            j += 1;
+    // One loop per word size, comparing fixed-size arrays (a slice comparison of a runtime
+    // length is a call per value).
+    fn count<const N: usize>(data: &[u8], range: Range<usize>) -> usize {
+        let (mut runs, mut length) = (0usize, 0usize);
+        let mut previous = [0u8; N];
+        for chunk in data[range.start * N..range.end * N].chunks_exact(N) {
+            let word: [u8; N] = chunk.try_into().expect("N bytes");
+            if length > 0 && length < 255 && word == previous {
+                length += 1;
+            } else {
+                runs += 1;
+                previous = word;
+                length = 1;
+            }
         }
-        runs += 1;
-        i = j;
+        runs
     }
-    runs
+    match values.width {
+        1 => count::<1>(values.data, range),
+        2 => count::<2>(values.data, range),
+        4 => count::<4>(values.data, range),
+        8 => count::<8>(values.data, range),
+        _ => {
+            let mut runs = 0;
+            let mut i = range.start;
+            while i < range.end {
+                let first = values.bytes(i);
+                let mut j = i + 1;
+                while j < range.end && j - i < 255 && values.bytes(j) == first {
+                    j += 1;
+                }
+                runs += 1;
+                i = j;
+            }
+            runs
+        }
+    }
 }
 
 /// The run values and the u8 run lengths of `range`.
@@ -484,12 +509,12 @@ pub(crate) fn run_length(values: &Words<'_>, range: Range<usize>) -> (Vec<u8>, V
     let (mut runs, mut lengths) = (Vec::new(), Vec::new());
     let mut i = range.start;
     while i < range.end {
-        let first = values.bytes(i);
+        let first = values.get(i);
         let mut j = i + 1;
-        while j < range.end && j - i < 255 && values.bytes(j) == first {
+        while j < range.end && j - i < 255 && values.get(j) == first {
             j += 1;
         }
-        runs.extend_from_slice(first);
+        runs.extend_from_slice(values.bytes(i));
         lengths.push((j - i) as u8);
         i = j;
     }
@@ -523,6 +548,31 @@ mod tests {
     use arrow_array::{Array, ArrayRef, cast::AsArray};
     use arrow_array::{Int32Array, Int64Array, StringArray};
     use std::sync::Arc;
+
+    proptest::proptest! {
+        /// The run count of any words, of any width, over any range, is the number of runs
+        /// `run_length` makes (runs of equal words, at most 255 long).
+        #[test]
+        fn run_counts_match_the_runs_made(
+            width in proptest::sample::select(vec![1usize, 2, 4, 8]),
+            words in proptest::collection::vec(0u8..3, 0..700),
+            repeat in 1usize..300,
+            cut in 0usize..50,
+        ) {
+            // Long runs: each drawn word repeated `repeat` times, as bytes of `width`.
+            let mut data = Vec::new();
+            for w in &words {
+                for _ in 0..repeat.min(600 / words.len().max(1) + 1) {
+                    data.extend(std::iter::repeat_n(*w, width));
+                }
+            }
+            let n = data.len() / width;
+            let range = cut.min(n)..n;
+            let values = Words::new(&data, width);
+            let (_, lengths) = run_length(&values, range.clone());
+            proptest::prop_assert_eq!(run_count(&values, range), lengths.len());
+        }
+    }
 
     fn round_trip(array: ArrayRef) {
         let slots = Slots::of(&array).unwrap();

@@ -397,11 +397,16 @@ impl Stripes {
         let max_rep = self.path.list_count() as u16;
         let max_visible_def = max_visible_def.unwrap_or(next);
         let slot_valid = def.as_ref().and_then(|def| {
-            let mut bits = BooleanBufferBuilder::new(values.len());
-            for d in def.iter().filter(|d| **d <= max_visible_def) {
-                bits.append(*d == 0);
-            }
-            let bits = bits.finish();
+            let bits = if def.iter().all(|d| *d <= max_visible_def) {
+                // Every level has a slot (no list hides any): 64 bits at a time.
+                BooleanBuffer::collect_bool(def.len(), |i| def[i] == 0)
+            } else {
+                let mut bits = BooleanBufferBuilder::new(values.len());
+                for d in def.iter().filter(|d| **d <= max_visible_def) {
+                    bits.append(*d == 0);
+                }
+                bits.finish()
+            };
             (bits.count_set_bits() < bits.len()).then_some(bits)
         });
         Ok(Striped {
