@@ -59,6 +59,51 @@ pub fn decode_values(
     Ok(make_array(data))
 }
 
+/// For a page of plain fixed-width values (flat, uncompressed, whole bytes per value,
+/// possibly marked as having no nulls), the page buffer and the bytes in it that hold
+/// values `range`: a reader may fetch only those, and decode them as a page of
+/// `range.len()` values with that buffer alone (the others empty). None for any other
+/// encoding.
+///
+/// ```
+/// use lancer_encoding::{flat_value_bytes, proto};
+/// use proto::array_encoding::Kind;
+/// let flat = proto::ArrayEncoding::new(Kind::Flat(proto::Flat {
+///     bits_per_value: 64,
+///     buffer: Some(proto::Buffer { buffer_index: 0, buffer_type: 0 }),
+///     compression: None,
+/// }));
+/// assert_eq!(flat_value_bytes(&flat, 10..12), Some((0, 80..96)));
+/// ```
+pub fn flat_value_bytes(
+    encoding: &ArrayEncoding,
+    range: Range<usize>,
+) -> Option<(usize, Range<u64>)> {
+    match encoding.kind.as_ref()? {
+        Kind::Nullable(nullable) => match nullable.nullability.as_ref()? {
+            Nullability::NoNulls(inner) => flat_value_bytes(inner.values.as_deref()?, range),
+            _ => None,
+        },
+        Kind::Flat(flat) => {
+            let buffer = flat.buffer?;
+            let bits = flat.bits_per_value;
+            if flat.compression.is_some()
+                || buffer.buffer_type != proto::BufferType::Page as i32
+                || bits == 0
+                || !bits.is_multiple_of(8)
+                || range.start > range.end
+            {
+                return None;
+            }
+            let width = bits / 8;
+            let start = (range.start as u64).checked_mul(width)?;
+            let end = (range.end as u64).checked_mul(width)?;
+            Some((buffer.buffer_index as usize, start..end))
+        }
+        _ => None,
+    }
+}
+
 /// Offsets and validity of a range of lists, decoded from a list offsets page.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ListSlice {

@@ -82,7 +82,7 @@ pub use columns::{
 };
 pub use decode::{
     ListSlice, MAX_NULL_VALUES_PER_DECODE, PageSource, assemble_list, assemble_struct,
-    decode_list_offsets, decode_values, list_item, list_page_items,
+    decode_list_offsets, decode_values, flat_value_bytes, list_item, list_page_items,
 };
 pub use encode::{encode_list_offsets, encode_struct_header, encode_values};
 pub use error::{Error, Result};

@@ -412,6 +412,16 @@ fn lists_of_dictionaries_with_no_items() {
 /// starting and ending inside segments, must still give every row once.
 #[test]
 fn large_2_2_pages_read_in_segments_give_every_row_once() {
+    large_pages_read_in_segments_give_every_row_once(FileVersion::V2_2);
+}
+
+/// The same for 2.0 pages of plain values (read by byte range, a segment at a time).
+#[test]
+fn large_2_0_pages_read_in_segments_give_every_row_once() {
+    large_pages_read_in_segments_give_every_row_once(FileVersion::V2_0);
+}
+
+fn large_pages_read_in_segments_give_every_row_once(version: FileVersion) {
     use arrow_array::Float64Array;
     let rows = 700_000usize;
     let schema = Arc::new(Schema::new(vec![
@@ -427,7 +437,7 @@ fn large_2_2_pages_read_in_segments_give_every_row_once() {
             &store,
             std::slice::from_ref(&batch),
             8 * 1024 * 1024,
-            FileVersion::V2_2,
+            version,
         )
         .await;
         let reader = FileReader::open(store.clone(), &path).await.unwrap();
