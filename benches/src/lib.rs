@@ -9,3 +9,4 @@
 
 pub mod measure;
 pub mod reference;
+pub mod sizes;

@@ -33,22 +33,9 @@ async fn sizes(version: FileVersion) -> BTreeMap<String, u64> {
     }
     let written = writer.finish().await.unwrap();
     let reader = FileReader::open(store, &path).await.unwrap();
-    let mut out = BTreeMap::new();
-    let mut next = 0;
-    for field in reference::schema().fields() {
-        let count = match version {
-            FileVersion::V2_0 => lancer_encoding::column_count(field.data_type()),
-            _ => lancer_encoding::leaf_count(field.data_type()),
-        };
-        let bytes = reader.metadata().columns[next..next + count]
-            .iter()
-            .flat_map(|c| &c.pages)
-            .flat_map(|p| &p.buffers)
-            .map(|b| b.end - b.start)
-            .sum();
-        next += count;
-        out.insert(field.name().clone(), bytes);
-    }
+    let mut out: BTreeMap<String, u64> = lancer_benches::sizes::field_bytes(&reader)
+        .into_iter()
+        .collect();
     out.insert("file".to_string(), written.size_bytes);
     out
 }

@@ -111,6 +111,21 @@ pub struct PageInfo {
     pub encoding: PageEncoding,
 }
 
+impl PageInfo {
+    /// Each buffer's size in bytes.
+    pub fn buffer_sizes(&self) -> Vec<u64> {
+        self.buffers.iter().map(|b| b.end - b.start).collect()
+    }
+
+    /// Bytes of all its buffers (saturating: the ranges come from the file).
+    pub fn bytes(&self) -> u64 {
+        self.buffers
+            .iter()
+            .map(|b| b.end - b.start)
+            .fold(0u64, u64::saturating_add)
+    }
+}
+
 /// One column: its pages in row order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ColumnInfo {

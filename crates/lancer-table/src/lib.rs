@@ -51,6 +51,7 @@ mod error;
 pub mod features;
 mod fragment;
 mod json;
+mod listed_once;
 mod manifest;
 pub mod naming;
 mod operation;

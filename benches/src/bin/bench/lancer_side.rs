@@ -174,25 +174,10 @@ pub fn sizes(args: &[String]) {
                     .await
                     .expect("data file");
                 files += file.file_size_bytes.unwrap_or(0);
-                let arrow = reader.schema().to_arrow().expect("schema");
-                let mut next = 0;
-                for field in arrow.fields() {
-                    let count = match reader.version() {
-                        lancer::FileVersion::V2_0 => {
-                            lancer_encoding::column_count(field.data_type())
-                        }
-                        _ => lancer_encoding::leaf_count(field.data_type()),
-                    };
-                    let bytes: u64 = reader.metadata().columns[next..next + count]
-                        .iter()
-                        .flat_map(|c| &c.pages)
-                        .flat_map(|p| &p.buffers)
-                        .map(|b| b.end - b.start)
-                        .sum();
-                    next += count;
-                    match columns.iter_mut().find(|(name, _)| name == field.name()) {
+                for (name, bytes) in lancer_benches::sizes::field_bytes(&reader) {
+                    match columns.iter_mut().find(|(seen, _)| *seen == name) {
                         Some((_, total)) => *total += bytes,
-                        None => columns.push((field.name().clone(), bytes)),
+                        None => columns.push((name, bytes)),
                     }
                 }
             }

@@ -70,7 +70,7 @@ pub(crate) fn unpack_block(block: &[u8], bits: u32, width: u32, take: usize, out
     // about a third of unpacking them.
     SCRATCH.with_borrow_mut(|(words, values)| {
         // The packed words, widened once so the loops below are plain arithmetic.
-        widen(block, value_bytes, words);
+        fill_words(block, value_bytes, words);
         let width = width as usize;
         // One loop per value width, so each row's lanes are a fixed-size array the
         // compiler unrolls and vectorises.
@@ -84,40 +84,34 @@ pub(crate) fn unpack_block(block: &[u8], bits: u32, width: u32, take: usize, out
     });
 }
 
-/// Reads `block` as little-endian words of `bytes` bytes into `words`.
-fn widen(block: &[u8], bytes: usize, words: &mut [u64; BLOCK]) {
-    match bytes {
-        1 => fill::<1>(block, words, |b| b[0] as u64),
-        2 => fill::<2>(block, words, |b| u16::from_le_bytes(b) as u64),
-        4 => fill::<4>(block, words, |b| u32::from_le_bytes(b) as u64),
-        _ => fill::<8>(block, words, u64::from_le_bytes),
-    }
-}
-
 /// The little-endian unsigned integers of `width` bytes (1, 2, 4 or 8) that make up
 /// `bytes`, widened (a trailing partial one is ignored).
 pub(crate) fn read_words(bytes: &[u8], width: usize) -> Vec<u64> {
     let mut words = vec![0; bytes.len() / width.max(1)];
+    fill_words(bytes, width, &mut words);
+    words
+}
+
+/// Fills `words` from the `width`-byte little-endian integers of `bytes`, with one loop per
+/// word size: a copy of a runtime length would be a call per word.
+fn fill_words(bytes: &[u8], width: usize, words: &mut [u64]) {
+    fn fill<const N: usize>(bytes: &[u8], words: &mut [u64], read: impl Fn([u8; N]) -> u64) {
+        for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(N)) {
+            *word = read(chunk.try_into().expect("N bytes"));
+        }
+    }
     match width {
-        1 => fill::<1>(bytes, &mut words, |b| b[0] as u64),
-        2 => fill::<2>(bytes, &mut words, |b| u16::from_le_bytes(b) as u64),
-        4 => fill::<4>(bytes, &mut words, |b| u32::from_le_bytes(b) as u64),
-        8 => fill::<8>(bytes, &mut words, u64::from_le_bytes),
+        1 => fill::<1>(bytes, words, |b| b[0] as u64),
+        2 => fill::<2>(bytes, words, |b| u16::from_le_bytes(b) as u64),
+        4 => fill::<4>(bytes, words, |b| u32::from_le_bytes(b) as u64),
+        8 => fill::<8>(bytes, words, u64::from_le_bytes),
         _ => {
-            for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(width)) {
+            for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(width.max(1))) {
                 let mut wide = [0u8; 8];
                 wide[..width.min(8)].copy_from_slice(&chunk[..width.min(8)]);
                 *word = u64::from_le_bytes(wide);
             }
         }
-    }
-    words
-}
-
-/// One loop per word size: a copy of a runtime length would be a call per word.
-fn fill<const N: usize>(bytes: &[u8], words: &mut [u64], read: impl Fn([u8; N]) -> u64) {
-    for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(N)) {
-        *word = read(chunk.try_into().expect("N bytes"));
     }
 }
 

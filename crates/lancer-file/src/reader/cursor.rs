@@ -233,6 +233,75 @@ impl ColumnCursor {
     }
 }
 
+/// A large page a scan goes through is read about this many bytes at a time, the next
+/// segment fetched while one decodes, not whole: the reads then reuse memory the allocator
+/// has rather than a fresh page-sized allocation the kernel must zero page by page, and the
+/// first batch comes before the whole page is read. (1 MiB made one-column scans faster and
+/// every-column scans 15% slower.)
+pub(super) const SEGMENT_BYTES: u64 = 2 * 1024 * 1024;
+
+/// The rows of a segment of `page`, for reads of `step` rows: about [`SEGMENT_BYTES`] of
+/// the page's bytes, in whole reads (a read straddling two segments would start a segment
+/// of its own, fetching bytes again and wasting the one fetched ahead).
+pub(super) fn segment_rows(page: &PageInfo, step: u64) -> u64 {
+    let rows = page.num_values as u128 * SEGMENT_BYTES as u128 / page.bytes().max(1) as u128;
+    let step = step.max(1);
+    (rows as u64).div_ceil(step).saturating_mul(step).max(1)
+}
+
+/// What a cursor fetches ahead for the next segment of a page: rows `rows` of page `page`.
+pub(super) struct Ahead<T> {
+    page: usize,
+    rows: Range<u64>,
+    task: tokio::task::JoinHandle<Result<T>>,
+}
+
+impl<T: Send + 'static> Ahead<T> {
+    /// Starts fetching (inside a tokio runtime; None outside one).
+    pub(super) fn spawn(
+        page: usize,
+        rows: Range<u64>,
+        fetch: impl std::future::Future<Output = Result<T>> + Send + 'static,
+    ) -> Option<Self> {
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        Some(Ahead {
+            page,
+            rows,
+            task: runtime.spawn(fetch),
+        })
+    }
+
+    /// The segment in `slot` when it is the one a read of `wanted` of page `page` starts
+    /// (its rows, and its bytes unless the fetch died); anything else there is dropped.
+    pub(super) async fn claim(
+        slot: &mut Option<Self>,
+        page: usize,
+        wanted: &Range<u64>,
+    ) -> Result<Option<(Range<u64>, Option<T>)>> {
+        match slot.take() {
+            Some(mut ahead)
+                if ahead.page == page
+                    && ahead.rows.start == wanted.start
+                    && wanted.end <= ahead.rows.end =>
+            {
+                let rows = std::mem::replace(&mut ahead.rows, 0..0);
+                let fetched = match (&mut ahead.task).await {
+                    Ok(fetched) => Some(fetched?),
+                    Err(_) => None,
+                };
+                Ok(Some((rows, fetched)))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+impl<T> Drop for Ahead<T> {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 pub(super) fn concat(parts: Vec<ArrayRef>, data_type: &DataType) -> Result<ArrayRef> {
     match parts.len() {
         0 => Ok(arrow_array::new_empty_array(data_type)),

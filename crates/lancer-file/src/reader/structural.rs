@@ -12,7 +12,7 @@ use arrow_schema::{DataType, Field};
 use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt, try_join_all};
 
-use super::cursor::{ColumnCursor, PageIo, concat};
+use super::cursor::{Ahead, ColumnCursor, PageIo, SEGMENT_BYTES, concat, segment_rows};
 use crate::error::{Error, Result, corrupt};
 use crate::format::{ColumnInfo, PageEncoding};
 
@@ -25,13 +25,6 @@ const RANGED_READ_MIN_BYTES: u64 = 256 * 1024;
 /// allocation the size of the page, whose memory the kernel must zero every time, while
 /// batch-sized reads reuse the allocator's memory (and hold less of it).
 const STREAMED_PAGE_MIN_BYTES: u64 = 16 * 1024 * 1024;
-
-/// A mini-block page at least this large, inside the read's window, is read whole but
-/// decoded about this many of its bytes at a time, as the reads reach them: the decoded
-/// rows then come in pieces the allocator reuses once the caller drops them, not in one
-/// fresh allocation the size of the page (whose memory the kernel zeroes page by page),
-/// and the first rows arrive before the whole page is decoded.
-const SEGMENT_BYTES: u64 = 2 * 1024 * 1024;
 
 /// Pages smaller than this are decoded on the reading task rather than a blocking thread.
 const INLINE_DECODE_MAX_BYTES: u64 = 256 * 1024;
@@ -50,24 +43,7 @@ struct LeafCursor {
     /// The chunk index of the page read a segment at a time.
     segment_index: Option<(usize, Vec<Bytes>)>,
     /// The next segment's bytes, being fetched.
-    segment_prefetch: Option<SegmentFetch>,
-}
-
-/// A segment of a page whose bytes are being fetched ahead of its read.
-struct SegmentFetch {
-    page: usize,
-    rows: Range<u64>,
-    read: lancer_encoding::RowRange,
-    ranges: lancer_encoding::BufferRanges,
-    fetch: tokio::task::JoinHandle<Result<Vec<Bytes>>>,
-}
-
-impl Drop for LeafCursor {
-    fn drop(&mut self) {
-        if let Some(next) = self.segment_prefetch.take() {
-            next.fetch.abort();
-        }
-    }
+    ahead: Option<Ahead<Vec<Bytes>>>,
 }
 
 /// Reads one field of a 2.1/2.2 file.
@@ -119,7 +95,7 @@ impl FieldCursor {
                     decoded: None,
                     start: 0,
                     segment_index: None,
-                    segment_prefetch: None,
+                    ahead: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -184,11 +160,7 @@ impl LeafCursor {
     fn read_by_range(&self, page: usize) -> bool {
         let (first, end) = (self.column.starts[page], self.column.starts[page + 1]);
         let inside = self.start <= first && end <= self.column.limit;
-        let bytes: u64 = self.column.info.pages[page]
-            .buffers
-            .iter()
-            .map(|b| b.end - b.start)
-            .fold(0u64, u64::saturating_add);
+        let bytes = self.column.info.pages[page].bytes();
         !inside
             && bytes >= RANGED_READ_MIN_BYTES
             && matches!(
@@ -200,12 +172,7 @@ impl LeafCursor {
     /// Whether page `page` is a large full-zip page of fixed-width rows, read batch by batch.
     fn streamed(&self, page: usize) -> bool {
         let info = &self.column.info.pages[page];
-        let bytes = info
-            .buffers
-            .iter()
-            .map(|b| b.end - b.start)
-            .fold(0u64, u64::saturating_add);
-        bytes >= STREAMED_PAGE_MIN_BYTES
+        info.bytes() >= STREAMED_PAGE_MIN_BYTES
             && info.buffers.len() == 1
             && match &info.encoding {
                 PageEncoding::Structural(layout) => {
@@ -277,7 +244,7 @@ impl LeafCursor {
         let PageEncoding::Structural(layout) = &info.encoding else {
             return Ok(None);
         };
-        let sizes: Vec<u64> = info.buffers.iter().map(|b| b.end - b.start).collect();
+        let sizes = info.buffer_sizes();
         let column = |source| self.column.column_error(source);
         let Some(mut read) =
             lancer_encoding::RowRange::new(layout, &sizes, info.num_values, rows.clone())
@@ -299,18 +266,13 @@ impl LeafCursor {
     /// pages without a dictionary qualify; [`Self::read_segment`] decides).
     fn segmented(&self, page: usize) -> bool {
         let info = &self.column.info.pages[page];
-        let bytes = info
-            .buffers
-            .iter()
-            .map(|b| b.end - b.start)
-            .fold(0u64, u64::saturating_add);
-        bytes >= 2 * SEGMENT_BYTES && matches!(info.encoding, PageEncoding::Structural(_))
+        info.bytes() >= 2 * SEGMENT_BYTES && matches!(info.encoding, PageEncoding::Structural(_))
     }
 
-    /// The rows of large mini-block page `page` from `wanted.start` on, about
-    /// [`SEGMENT_BYTES`] of the page's bytes (and at least `wanted`), read and decoded
-    /// alone; None when the page is read whole. The page's chunk index is read once, and
-    /// the next segment's bytes are fetched while this one decodes.
+    /// The rows of large mini-block page `page` from `wanted.start` on, a segment of them
+    /// (at least `wanted`), read and decoded alone; None when the page is read whole. The
+    /// page's chunk index is read once, and the next segment's bytes are fetched while this
+    /// one decodes.
     async fn read_segment(
         &mut self,
         io: &PageIo,
@@ -323,85 +285,51 @@ impl LeafCursor {
         let PageEncoding::Structural(layout) = &info.encoding else {
             return Ok(None);
         };
-        let sizes: Vec<u64> = info.buffers.iter().map(|b| b.end - b.start).collect();
-        let bytes = sizes.iter().fold(0u64, |a, b| a.saturating_add(*b)).max(1);
-        // Whole reads per segment: a read crossing a segment's end would decode a new
-        // segment from its start, fetching bytes again and wasting the prefetch.
-        let step = (wanted.end - wanted.start).max(1);
-        let per_segment = ((info.num_values as u128 * SEGMENT_BYTES as u128 / bytes as u128)
-            as u64)
-            .div_ceil(step)
-            .saturating_mul(step)
-            .max(1);
-        let path = self.column.path.clone();
-        let column = |source| Error::Column {
-            column: path.clone(),
-            source,
+        let sizes = info.buffer_sizes();
+        let per_segment = segment_rows(info, wanted.end - wanted.start);
+        let ahead = Ahead::claim(&mut self.ahead, page, &wanted).await?;
+        let rows = match &ahead {
+            Some((rows, _)) => rows.clone(),
+            None => wanted.start..wanted.start.saturating_add(per_segment).max(wanted.end),
         };
-        let plan = |rows: Range<u64>| {
-            lancer_encoding::RowRange::new(layout, &sizes, info.num_values, rows).map_err(&column)
+        let rows = rows.start..rows.end.min(info.num_values);
+        let column = |e| self.column.column_error(e);
+        let Some(mut read) =
+            lancer_encoding::RowRange::new(layout, &sizes, info.num_values, rows.clone())
+                .map_err(column)?
+        else {
+            return Ok(None);
         };
-        let prefetched = match self.segment_prefetch.take() {
-            Some(next)
-                if next.page == page
-                    && next.rows.start == wanted.start
-                    && wanted.end <= next.rows.end =>
-            {
-                Some(next)
-            }
-            Some(next) => {
-                next.fetch.abort();
-                None
-            }
-            None => None,
-        };
-        let (read, end, data) = match prefetched {
-            Some(next) => {
-                let data = match next.fetch.await {
-                    Ok(data) => data?,
-                    Err(_) => io.fetch_ranges(info, next.ranges).await?,
-                };
-                (next.read, next.rows.end, data)
-            }
-            None => {
-                let end = wanted
-                    .end
-                    .max(wanted.start.saturating_add(per_segment))
-                    .min(info.num_values);
-                let Some(mut read) = plan(wanted.start..end)? else {
-                    return Ok(None);
-                };
-                if !read.is_plain_mini_block() {
-                    return Ok(None);
-                }
-                let index = self.segment_index(io, page, &read).await?;
-                let data = io
-                    .fetch_ranges(info, read.data_ranges(&index).map_err(&column)?)
+        if !read.is_plain_mini_block() {
+            return Ok(None);
+        }
+        let index = match &self.segment_index {
+            Some((indexed, index)) if *indexed == page => index.clone(),
+            _ => {
+                let index = io
+                    .fetch_ranges(info, read.index_ranges().map_err(column)?)
                     .await?;
-                (read, end, data)
+                self.segment_index = Some((page, index.clone()));
+                index
             }
+        };
+        let ranges = read.data_ranges(&index).map_err(column)?;
+        let data = match ahead {
+            Some((_, Some(data))) => data,
+            _ => io.fetch_ranges(info, ranges).await?,
         };
         // Sequential reads want the next segment next: its bytes load while this decodes.
-        if end < info.num_values
-            && end < self.column.limit
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-            && let Some(mut next) = plan(end..end.saturating_add(per_segment).min(info.num_values))?
+        let next = rows.end..rows.end.saturating_add(per_segment).min(info.num_values);
+        if !next.is_empty()
+            && self.column.starts[page] + next.start < self.column.limit
+            && let Some(mut plan) =
+                lancer_encoding::RowRange::new(layout, &sizes, info.num_values, next.clone())
+                    .map_err(column)?
         {
-            let index = self.segment_index(io, page, &next).await?;
-            let ranges = next.data_ranges(&index).map_err(&column)?;
-            let (fetch_io, fetch_info, fetch_ranges) =
-                (io.clone(), self.column.info.clone(), ranges.clone());
-            let fetch = runtime.spawn(async move {
-                fetch_io
-                    .fetch_ranges(&fetch_info.pages[page], fetch_ranges)
-                    .await
-            });
-            self.segment_prefetch = Some(SegmentFetch {
-                page,
-                rows: end..end.saturating_add(per_segment).min(info.num_values),
-                read: next,
-                ranges,
-                fetch,
+            let ranges = plan.data_ranges(&index).map_err(column)?;
+            let (io, pages) = (io.clone(), self.column.info.clone());
+            self.ahead = Ahead::spawn(page, next, async move {
+                io.fetch_ranges(&pages.pages[page], ranges).await
             });
         }
         let data_type = data_type.clone();
@@ -414,33 +342,11 @@ impl LeafCursor {
                 .map_err(|e| corrupt(format!("page decoding stopped: {e}")))?,
             Err(_) => decode(),
         };
-        let array = decoded.map_err(|e| self.column.column_error(e))?;
-        if end == info.num_values {
+        let array = decoded.map_err(column)?;
+        if rows.end == info.num_values {
             self.segment_index = None;
         }
         Ok(Some((wanted.start, array)))
-    }
-
-    /// The chunk index of page `page` for `read`, fetched once per page.
-    async fn segment_index(
-        &mut self,
-        io: &PageIo,
-        page: usize,
-        read: &lancer_encoding::RowRange,
-    ) -> Result<Vec<Bytes>> {
-        if let Some((indexed, index)) = &self.segment_index
-            && *indexed == page
-        {
-            return Ok(index.clone());
-        }
-        let ranges = read
-            .index_ranges()
-            .map_err(|e| self.column.column_error(e))?;
-        let index = io
-            .fetch_ranges(&self.column.info.pages[page], ranges)
-            .await?;
-        self.segment_index = Some((page, index.clone()));
-        Ok(index)
     }
 
     /// Decodes 2.1/2.2 page `page` (whole, the rows the window covers, or a segment from
@@ -485,11 +391,7 @@ impl LeafCursor {
         };
         // A large page is real CPU work: off the async threads, so the columns of a file
         // decode in parallel. A small one costs less to decode here than to hand over.
-        let bytes: u64 = info
-            .buffers
-            .iter()
-            .map(|b| b.end - b.start)
-            .fold(0u64, u64::saturating_add);
+        let bytes = info.bytes();
         let decoded = match tokio::runtime::Handle::try_current() {
             Ok(runtime) if bytes >= INLINE_DECODE_MAX_BYTES => runtime
                 .spawn_blocking(decode)

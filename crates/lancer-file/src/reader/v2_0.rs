@@ -11,36 +11,16 @@ use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt, try_join_all};
 use lancer_encoding::{ListSlice, PageSource};
 
-use super::cursor::{ColumnCursor, PageIo, concat};
+use super::cursor::{Ahead, ColumnCursor, PageIo, SEGMENT_BYTES, concat, segment_rows};
 use crate::error::{Error, Result, corrupt};
 use crate::format::{ColumnInfo, PageEncoding};
-
-/// A large page of plain values is read about this many bytes at a time as a scan goes
-/// through it (the next segment fetched while one decodes), not whole: the read then
-/// reuses memory the allocator has rather than a fresh page-sized allocation the kernel
-/// must zero, and the first batch comes before the whole page is read.
-const SEGMENT_BYTES: u64 = 2 * 1024 * 1024;
 
 /// The segment of a page of plain values a cursor holds, and the next one being fetched.
 #[derive(Default)]
 pub(crate) struct Segments {
-    current: Option<Segment>,
-    next: Option<(usize, Range<u64>, tokio::task::JoinHandle<Result<Bytes>>)>,
-}
-
-impl Drop for Segments {
-    fn drop(&mut self) {
-        if let Some((_, _, fetch)) = self.next.take() {
-            fetch.abort();
-        }
-    }
-}
-
-/// Page values `rows` of page `page`: the bytes of its values buffer holding them.
-struct Segment {
-    page: usize,
-    rows: Range<u64>,
-    bytes: Bytes,
+    /// Page, its values held, and the bytes of its values buffer holding them.
+    current: Option<(usize, Range<u64>, Bytes)>,
+    ahead: Option<Ahead<Bytes>>,
 }
 
 /// Reads one field of a 2.0 file, mirroring its type.
@@ -101,7 +81,7 @@ impl ColumnCursor {
                 continue;
             }
             // A next page read by segments is not prefetched whole.
-            let prefetch = !self.segmented(page + 1);
+            let prefetch = self.segmented(page + 1).is_none();
             let buffers = self.buffers(io, page, prefetch).await?;
             let source = self.source(page, &buffers)?;
             let array = lancer_encoding::decode_values(source, local, data_type)
@@ -112,29 +92,27 @@ impl ColumnCursor {
     }
 
     /// Whether page `page` exists and is a large page of plain fixed-width values, read by
-    /// segments.
-    fn segmented(&self, page: usize) -> bool {
-        let Some(info) = self.info.pages.get(page) else {
-            return false;
-        };
+    /// segments; then, the page buffer holding the values.
+    fn segmented(&self, page: usize) -> Option<usize> {
+        let info = self.info.pages.get(page)?;
         let PageEncoding::V2_0(encoding) = &info.encoding else {
-            return false;
+            return None;
         };
-        let bytes = info
-            .buffers
-            .iter()
-            .map(|b| b.end - b.start)
-            .fold(0u64, u64::saturating_add);
-        bytes >= 2 * SEGMENT_BYTES
-            && matches!(
-                lancer_encoding::flat_value_bytes(encoding, 0..1),
-                Some((buffer, one)) if buffer < info.buffers.len() && one.end > one.start
-            )
+        match lancer_encoding::flat_value_bytes(encoding, 0..1) {
+            Some((buffer, one))
+                if info.bytes() >= 2 * SEGMENT_BYTES
+                    && buffer < info.buffers.len()
+                    && one.end > one.start =>
+            {
+                Some(buffer)
+            }
+            _ => None,
+        }
     }
 
-    /// Values `local` of page `page` when it is a large page of plain fixed-width values:
-    /// read a segment of [`SEGMENT_BYTES`] at a time (the next one fetched ahead), not
-    /// whole. None for other pages.
+    /// Values `local` of page `page` when it is a large page of plain fixed-width values,
+    /// read a segment at a time (the next one fetched ahead), not whole. None for other
+    /// pages.
     async fn read_segment(
         &mut self,
         io: &PageIo,
@@ -143,103 +121,57 @@ impl ColumnCursor {
         data_type: &DataType,
         segments: &mut Segments,
     ) -> Result<Option<ArrayRef>> {
+        let Some(buffer) = self.segmented(page) else {
+            return Ok(None);
+        };
         let info = self.info.clone();
-        let page_info = &info.pages[page];
-        let PageEncoding::V2_0(encoding) = &page_info.encoding else {
+        let PageEncoding::V2_0(encoding) = &info.pages[page].encoding else {
             return Ok(None);
         };
-        if !self.segmented(page) {
-            return Ok(None);
-        }
-        let Some((buffer, one)) = lancer_encoding::flat_value_bytes(encoding, 0..1) else {
-            return Ok(None);
-        };
-        let width = one.end - one.start;
-        let values = page_info.num_values;
+        let values = info.pages[page].num_values;
         let wanted = local.start as u64..local.end as u64;
         let held = matches!(
             &segments.current,
-            Some(segment) if segment.page == page
-                && segment.rows.start <= wanted.start
-                && wanted.end <= segment.rows.end
+            Some((held_page, rows, _)) if *held_page == page
+                && rows.start <= wanted.start
+                && wanted.end <= rows.end
         );
         if !held {
-            // Whole reads per segment, so a read never straddles two.
-            let step = (wanted.end - wanted.start).max(1);
-            let per_segment = (SEGMENT_BYTES / width).div_ceil(step).saturating_mul(step);
-            let rows = wanted.start..wanted.end.max(wanted.start + per_segment).min(values);
-            let bytes = match segments.next.take() {
-                Some((next_page, next_rows, fetch)) if next_page == page && next_rows == rows => {
-                    match fetch.await {
-                        Ok(fetched) => fetched?,
-                        Err(_) => self.fetch_values(io, page, buffer, encoding, &rows).await?,
-                    }
-                }
-                other => {
-                    if let Some((_, _, fetch)) = other {
-                        fetch.abort();
-                    }
-                    self.fetch_values(io, page, buffer, encoding, &rows).await?
-                }
+            let per_segment = segment_rows(&info.pages[page], wanted.end - wanted.start);
+            let (rows, fetched) = match Ahead::claim(&mut segments.ahead, page, &wanted).await? {
+                Some((rows, fetched)) => (rows, fetched),
+                None => (
+                    wanted.start..wanted.start.saturating_add(per_segment).max(wanted.end),
+                    None,
+                ),
             };
-            let end = rows.end;
-            segments.current = Some(Segment { page, rows, bytes });
-            let next = end..end.saturating_add(per_segment).min(values);
-            if !next.is_empty()
-                && end < self.limit.saturating_sub(self.starts[page])
-                && let Ok(runtime) = tokio::runtime::Handle::try_current()
-                && let Some((_, byte_range)) = lancer_encoding::flat_value_bytes(
-                    encoding,
-                    next.start as usize..next.end as usize,
-                )
-            {
-                let (io, info) = (io.clone(), info.clone());
-                let fetch = runtime.spawn(async move {
-                    let mut fetched = io
-                        .fetch_ranges(&info.pages[page], vec![(buffer, byte_range)])
-                        .await?;
-                    fetched
-                        .pop()
-                        .ok_or_else(|| corrupt("no bytes for a segment"))
-                });
-                segments.next = Some((page, next, fetch));
+            let rows = rows.start..rows.end.min(values);
+            let bytes = match fetched {
+                Some(bytes) => bytes,
+                None => fetch_values(io.clone(), info.clone(), page, buffer, rows.clone()).await?,
+            };
+            let next = rows.end..rows.end.saturating_add(per_segment).min(values);
+            if !next.is_empty() && self.starts[page] + next.start < self.limit {
+                let fetch = fetch_values(io.clone(), info.clone(), page, buffer, next.clone());
+                segments.ahead = Ahead::spawn(page, next, fetch);
             }
+            segments.current = Some((page, rows, bytes));
         }
-        let segment = segments.current.as_ref().expect("a segment held or read");
+        let (_, rows, bytes) = segments.current.as_ref().expect("a segment held or read");
         let mut buffers = vec![Bytes::new(); buffer + 1];
-        buffers[buffer] = segment.bytes.clone();
+        buffers[buffer] = bytes.clone();
         let source = PageSource {
             encoding,
             buffers: &buffers,
-            num_values: segment.rows.end - segment.rows.start,
+            num_values: rows.end - rows.start,
         };
-        let first = segment.rows.start;
         let array = lancer_encoding::decode_values(
             source,
-            (wanted.start - first) as usize..(wanted.end - first) as usize,
+            (wanted.start - rows.start) as usize..(wanted.end - rows.start) as usize,
             data_type,
         )
         .map_err(|e| self.column_error(e))?;
         Ok(Some(array))
-    }
-
-    async fn fetch_values(
-        &self,
-        io: &PageIo,
-        page: usize,
-        buffer: usize,
-        encoding: &lancer_encoding::proto::ArrayEncoding,
-        rows: &Range<u64>,
-    ) -> Result<Bytes> {
-        let (_, byte_range) =
-            lancer_encoding::flat_value_bytes(encoding, rows.start as usize..rows.end as usize)
-                .ok_or_else(|| corrupt("a segment of values out of range"))?;
-        let mut fetched = io
-            .fetch_ranges(&self.info.pages[page], vec![(buffer, byte_range)])
-            .await?;
-        fetched
-            .pop()
-            .ok_or_else(|| corrupt("no bytes for a segment"))
     }
 
     /// Absolute item offsets (and validity) of lists `range`.
@@ -455,4 +387,25 @@ fn children_fields(field: &Field) -> arrow_schema::Fields {
         DataType::Struct(children) => children.clone(),
         _ => arrow_schema::Fields::empty(),
     }
+}
+
+/// The bytes of values `rows` of page `page`'s plain values, in buffer `buffer`.
+async fn fetch_values(
+    io: PageIo,
+    info: Arc<ColumnInfo>,
+    page: usize,
+    buffer: usize,
+    rows: Range<u64>,
+) -> Result<Bytes> {
+    let page = &info.pages[page];
+    let PageEncoding::V2_0(encoding) = &page.encoding else {
+        return Err(corrupt("a segment of a page that is not a 2.0 page"));
+    };
+    let (_, bytes) =
+        lancer_encoding::flat_value_bytes(encoding, rows.start as usize..rows.end as usize)
+            .ok_or_else(|| corrupt("a segment of values out of range"))?;
+    io.fetch_ranges(page, vec![(buffer, bytes)])
+        .await?
+        .pop()
+        .ok_or_else(|| corrupt("no bytes for a segment"))
 }

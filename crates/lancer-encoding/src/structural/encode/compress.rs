@@ -487,20 +487,7 @@ pub(crate) fn run_count(values: &Words<'_>, range: Range<usize>) -> usize {
         2 => count::<2>(values.data, range),
         4 => count::<4>(values.data, range),
         8 => count::<8>(values.data, range),
-        _ => {
-            let mut runs = 0;
-            let mut i = range.start;
-            while i < range.end {
-                let first = values.bytes(i);
-                let mut j = i + 1;
-                while j < range.end && j - i < 255 && values.bytes(j) == first {
-                    j += 1;
-                }
-                runs += 1;
-                i = j;
-            }
-            runs
-        }
+        _ => run_length(values, range).1.len(),
     }
 }
 
